@@ -1,0 +1,172 @@
+//! Subcommands: `serve` (the default), `migrate`, `create-api-key`, `openapi`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use secrecy::ExposeSecret;
+use uuid::Uuid;
+
+use crate::auth::{mint_key, Role};
+use crate::config::Settings;
+use crate::startup::Application;
+use crate::store;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mailpanel",
+    version,
+    about = "Mail domains, accounts and client settings for the Control Panel"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (the default); creates and migrates the database as needed.
+    Serve,
+    /// Create the database if missing and apply migrations, then exit.
+    Migrate,
+    /// Print a new API key. The key is shown only here; the database keeps its hash.
+    CreateApiKey {
+        #[arg(long, value_enum)]
+        role: CliRole,
+        /// The partner a partner key belongs to.
+        #[arg(long)]
+        partner: Option<Uuid>,
+        /// The customer a customer key belongs to.
+        #[arg(long)]
+        customer: Option<Uuid>,
+        /// The key may only read (GET).
+        #[arg(long)]
+        read_only: bool,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CliRole {
+    Admin,
+    Partner,
+    Customer,
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Openapi = command {
+        println!("{}", crate::routes::openapi::spec_json());
+        return ExitCode::SUCCESS;
+    }
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("mailpanel: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::telemetry::init(settings.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mailpanel: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(execute(command, settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line, the whole cause chain, no backtrace.
+            eprintln!("mailpanel: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
+            let app = Application::build(settings.clone()).await?;
+            tracing::info!(bind = %settings.bind, port = app.port(), "mailpanel serving; API docs at /docs/");
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            store::database::prepare(&settings.database_url, 2).await?;
+            eprintln!("mailpanel: database is up to date");
+        }
+        Command::CreateApiKey {
+            role,
+            partner,
+            customer,
+            read_only,
+            description,
+        } => {
+            let pool = store::database::prepare(&settings.database_url, 2).await?;
+            let role = match role {
+                CliRole::Admin => Role::Admin,
+                CliRole::Partner => Role::Partner,
+                CliRole::Customer => Role::Customer,
+            };
+            let (partner, customer) = match role {
+                Role::Admin => (None, None),
+                Role::Partner => (
+                    Some(
+                        partner
+                            .ok_or_else(|| anyhow::anyhow!("a partner key needs --partner ID"))?,
+                    ),
+                    None,
+                ),
+                Role::Customer => (
+                    None,
+                    Some(
+                        customer
+                            .ok_or_else(|| anyhow::anyhow!("a customer key needs --customer ID"))?,
+                    ),
+                ),
+            };
+            let key = mint_key();
+            let mut tx = pool.begin().await?;
+            let row = store::api_keys::insert(
+                &mut *tx,
+                &store::api_keys::NewKeyRow {
+                    lookup: &key.lookup,
+                    secret_hash: &key.hash,
+                    role: role.as_str(),
+                    partner_id: partner,
+                    customer_id: customer,
+                    read_only,
+                    description: &description,
+                },
+            )
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                    anyhow::anyhow!("no such partner or customer")
+                }
+                _ => anyhow::Error::new(e),
+            })?;
+            store::audit::record(
+                &mut *tx,
+                &store::audit::NewEvent {
+                    action: "api_key.created",
+                    channel: "cli",
+                    partner_id: partner,
+                    customer_id: customer,
+                    details: serde_json::json!({"key_id": row.id, "role": row.role, "read_only": read_only}),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            println!("{}", key.plaintext.expose_secret());
+        }
+        Command::Openapi => unreachable!("handled before the runtime starts"),
+    }
+    Ok(())
+}

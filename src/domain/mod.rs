@@ -1,0 +1,11 @@
+//! Pure types and rules: no I/O, no HTTP. Values are parsed once at the edge into
+//! these types, and everything behind the edge trusts them.
+
+pub mod address;
+pub mod domain_name;
+pub mod imported_hash;
+pub mod password;
+pub mod text;
+
+pub use address::{LocalPart, MailAddress};
+pub use domain_name::DomainName;

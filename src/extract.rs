@@ -1,0 +1,268 @@
+//! Request extractors that turn every kind of bad input into a problem+json error
+//! with field-level detail: wrong content type (415), oversized body (413), malformed
+//! JSON (400), wrong types, unknown or missing fields (422), bad query strings (422).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::StreamExt as _;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldError};
+use crate::state::AppState;
+
+/// A JSON body, read up to the configured limit and deserialised with the path of
+/// the offending field kept for the error.
+pub struct Json<T>(pub T);
+
+fn body_limit(req: &HttpRequest) -> usize {
+    req.app_data::<web::Data<AppState>>()
+        .map(|s| s.settings.max_body_bytes)
+        .unwrap_or(64 * 1024)
+}
+
+/// Reads the whole body, refusing more than `limit` bytes before buffering them.
+pub async fn read_body(
+    req: &HttpRequest,
+    mut payload: Payload,
+    limit: usize,
+) -> Result<web::Bytes, ApiError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::PayloadTooLarge(limit));
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::Malformed(format!("could not read the body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+pub fn media_type(req: &HttpRequest) -> Option<String> {
+    let ct = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
+    Some(
+        ct.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase(),
+    )
+}
+
+fn is_json(media: &str) -> bool {
+    media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
+}
+
+/// Deserialises JSON, classifying the failure: syntax errors are 400, everything that
+/// parses but does not fit the shape is 422 with the field named.
+pub fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize(de) {
+        Ok(v) => Ok(v),
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            match inner.classify() {
+                serde_json::error::Category::Data => {
+                    let message = inner.to_string();
+                    // For an unknown field the path already ends in its name.
+                    let (field, code) = if unknown_field(&message).is_some() {
+                        (path, "unknown_field")
+                    } else if let Some(name) = missing_field(&message) {
+                        let field = if path == "." {
+                            name
+                        } else {
+                            format!("{path}.{name}")
+                        };
+                        (field, "required")
+                    } else {
+                        (
+                            if path == "." { "body".to_owned() } else { path },
+                            "invalid_type",
+                        )
+                    };
+                    Err(ApiError::Validation(vec![FieldError::new(
+                        field,
+                        code,
+                        strip_position(&message),
+                    )]))
+                }
+                _ => Err(ApiError::Malformed(format!(
+                    "the body is not valid JSON: {inner}"
+                ))),
+            }
+        }
+    }
+}
+
+fn quoted_name(message: &str, prefix: &str) -> Option<String> {
+    let rest = message.strip_prefix(prefix)?;
+    let rest = rest.strip_prefix('`')?;
+    let end = rest.find('`')?;
+    Some(rest[..end].chars().take(64).collect())
+}
+
+fn unknown_field(message: &str) -> Option<String> {
+    quoted_name(message, "unknown field ")
+}
+
+fn missing_field(message: &str) -> Option<String> {
+    quoted_name(message, "missing field ")
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let payload = payload.take();
+        Box::pin(async move {
+            match media_type(&req) {
+                Some(m) if is_json(&m) => {}
+                Some(m) => {
+                    return Err(ApiError::UnsupportedMediaType(format!(
+                        "send application/json, not {m}"
+                    )))
+                }
+                None => {
+                    return Err(ApiError::UnsupportedMediaType(
+                        "send Content-Type: application/json".into(),
+                    ))
+                }
+            }
+            let body = read_body(&req, payload, body_limit(&req)).await?;
+            from_json(&body).map(Json)
+        })
+    }
+}
+
+/// A query string, with unknown parameters and bad values answered 422.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(Query))
+    }
+}
+
+pub fn parse_query<T: DeserializeOwned>(qs: &str) -> Result<T, ApiError> {
+    if qs.len() > 4096 {
+        return Err(ApiError::field(
+            "query",
+            "too_long",
+            "the query string is longer than 4096 bytes",
+        ));
+    }
+    serde_urlencoded::from_str(qs).map_err(|e| {
+        let message = e.to_string();
+        let field = unknown_field(&message)
+            .or_else(|| missing_field(&message))
+            .unwrap_or_else(|| "query".to_owned());
+        ApiError::field(&field, "invalid_query", message)
+    })
+}
+
+/// `If-Match` preconditions against a resource version; `ETag`s are `"v<version>"`.
+pub fn etag(version: i32) -> String {
+    format!("\"v{version}\"")
+}
+
+/// The version the caller requires, `None` when there is no `If-Match` or it is `*`.
+/// A value naming no version of ours can never match: `Some(-1)`.
+pub fn if_match(req: &HttpRequest) -> Option<i32> {
+    let raw = req
+        .headers()
+        .get(header::IF_MATCH)?
+        .to_str()
+        .ok()
+        .unwrap_or("\"invalid\"");
+    if raw.trim() == "*" {
+        return None;
+    }
+    let mut versions = raw.split(',').filter_map(|tag| {
+        let tag = tag.trim().trim_start_matches("W/");
+        tag.strip_prefix("\"v")?
+            .strip_suffix('"')?
+            .parse::<i32>()
+            .ok()
+    });
+    Some(versions.next().unwrap_or(-1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        nested: Option<Nested>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Nested {
+        flag: bool,
+    }
+
+    fn field_of(err: ApiError) -> (String, String) {
+        match err {
+            ApiError::Validation(errors) => (errors[0].field.clone(), errors[0].code.clone()),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_and_wrongly_typed_fields_are_named() {
+        assert_eq!(
+            field_of(from_json::<Body>(br#"{"name":"a","role":"admin"}"#).unwrap_err()),
+            ("role".into(), "unknown_field".into())
+        );
+        assert_eq!(
+            field_of(from_json::<Body>(br#"{"name":"a","nested":{"flag":1}}"#).unwrap_err()),
+            ("nested.flag".into(), "invalid_type".into())
+        );
+        assert_eq!(
+            field_of(from_json::<Body>(br#"{}"#).unwrap_err()),
+            ("name".into(), "required".into())
+        );
+    }
+
+    #[test]
+    fn syntax_errors_are_malformed() {
+        assert!(matches!(
+            from_json::<Body>(b"{\"name\":"),
+            Err(ApiError::Malformed(_))
+        ));
+        assert!(matches!(
+            from_json::<Body>(b"\xff\xfe"),
+            Err(ApiError::Malformed(_))
+        ));
+    }
+}

@@ -1,0 +1,104 @@
+//! `GET /v1/audit-events`: the trail of changes within the caller's reach, newest first.
+
+use actix_web::{get, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use super::{into_page, page_request, Page};
+use crate::auth::Caller;
+use crate::domain::{DomainName, MailAddress};
+use crate::error::ApiError;
+use crate::extract::Query;
+use crate::state::AppState;
+use crate::store::{self, audit::EventFilter, audit::EventRow};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list);
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub occurred_at: DateTime<Utc>,
+    /// e.g. `account.created`, `account.deleted`, `password.set`.
+    pub action: String,
+    /// `api`, `webmail`, `cli` or `system`.
+    pub channel: String,
+    pub actor_key_id: Option<Uuid>,
+    pub actor_role: Option<String>,
+    pub client_addr: Option<String>,
+    pub domain: Option<String>,
+    pub account: Option<String>,
+    /// What changed; never a password or a hash.
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+impl From<EventRow> for AuditEvent {
+    fn from(r: EventRow) -> Self {
+        Self {
+            id: r.id,
+            occurred_at: r.occurred_at,
+            action: r.action,
+            channel: r.channel,
+            actor_key_id: r.actor_key_id,
+            actor_role: r.actor_role,
+            client_addr: r.client_addr,
+            domain: r.domain,
+            account: r.account,
+            details: r.details,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListEvents {
+    /// Only events of this account (full address).
+    pub account: Option<String>,
+    /// Only events of this domain.
+    pub domain: Option<String>,
+    /// 1..=500, default 50.
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// List audit events in reach, newest first.
+#[utoipa::path(tag = "audit", security(("api_key" = [])), params(ListEvents),
+    responses((status = 200, body = Page<AuditEvent>, description = "One page")))]
+#[get("/v1/audit-events")]
+async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Query<ListEvents>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.0;
+    let (page, limit) = page_request(q.limit, q.cursor.as_deref(), None)?;
+    let account = q
+        .account
+        .as_deref()
+        .map(|a| MailAddress::parse(a).map(|a| a.to_string()))
+        .transpose()
+        .map_err(|e| ApiError::field("account", "invalid_address", format!("address {e}")))?;
+    let domain = q
+        .domain
+        .as_deref()
+        .map(|d| DomainName::parse(d).map(|d| d.to_string()))
+        .transpose()
+        .map_err(|e| ApiError::field("domain", "invalid_domain", format!("domain name {e}")))?;
+    let filter = EventFilter {
+        account: account.as_deref(),
+        domain: domain.as_deref(),
+    };
+    let rows = store::audit::list(&state.pool, caller.reach, &filter, &page).await?;
+    Ok(HttpResponse::Ok().json(into_page(
+        rows,
+        limit,
+        |r| r.id.to_string(),
+        AuditEvent::from,
+    )))
+}

@@ -1,0 +1,140 @@
+//! The OpenAPI 3.1 document. Paths and schemas are collected from the routes
+//! themselves (utoipa-actix-web); this module adds what is common to all of them:
+//! the description of decisions API.md leaves open, the security scheme and the
+//! problem+json responses every operation can give.
+
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi as Spec, Ref, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+
+use crate::error::{FieldError, Problem};
+
+const DESCRIPTION: &str = r#"The account-management API behind the Control Panel: partners, customers, API keys, mail domains and mail accounts.
+
+Conventions and decisions, beyond the product contract:
+
+* **Authentication**: `Authorization: Bearer mpk_…`. Roles `admin`, `partner` (its own customers and everything below them) and `customer` (its own domains and accounts); any key may be read-only (`GET` only, else `403`). An object outside the caller's reach answers `404` exactly as if it did not exist; a function outside the role answers `403`.
+* **Errors** are RFC 9457 `application/problem+json` with a stable `code`, field-level `errors` and the `request_id`. Malformed JSON is `400 malformed_request`; JSON of the wrong shape (wrong types, missing or unknown fields) is `422 validation_failed`, as are bad query parameters; wrong content type `415`; bodies over the limit (64 KiB by default) `413`; unknown paths `404`; known paths with another method `405` with `Allow`.
+* **Path identifiers** that cannot name anything (an id that is not a UUID, an address that is not an address) answer `404`, like any other object that does not exist.
+* **Lists** use keyset pagination: `limit` 1..=500 (default 50), the opaque `cursor` from `next_cursor`. Unknown query parameters are rejected (`422`).
+* **Retries**: creating an account or a domain that exists answers `409`, even under a race, so a retried create never makes two. Customers take an optional `external_ref`, unique per partner, for the same purpose; partner names are unique. `DELETE` of an already deleted account answers `204` again; revoking a revoked key likewise.
+* **Optimistic concurrency**: single objects carry an `ETag`; `PATCH` honours `If-Match` (`412` on mismatch).
+* **Account deletion** is soft: the account leaves the mail servers at once and `GET` still shows it with `deleted_at` and `restorable_until`; `POST …/restore` brings it back as it was. `?deleted=true` lists a domain's deleted accounts. A deleted address cannot be created anew until it is purged (`409` says until when). `PATCH` of a deleted account answers `409`.
+* **Domain deletion** needs the domain to have no live accounts (`409`); deleted, still restorable accounts are purged with it.
+* **Domain names** are accepted as Unicode or A-label and normalised with UTS #46 to the lowercase A-label; paths accept either form.
+"#;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "mailpanel", description = DESCRIPTION, license(name = "Apache-2.0")),
+    components(schemas(Problem, FieldError)),
+    modifiers(&Common),
+    tags(
+        (name = "partners", description = "Resellers (admin keys only)"),
+        (name = "customers", description = "Owners of domains"),
+        (name = "api-keys", description = "Bearer keys"),
+        (name = "domains", description = "Hosted mail domains"),
+        (name = "accounts", description = "Mail accounts"),
+        (name = "audit", description = "Who changed what"),
+        (name = "operations", description = "Health and metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct Common;
+
+fn problem(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
+fn add(op: &mut Operation, status: &str, description: &str) {
+    op.responses
+        .responses
+        .entry(status.to_owned())
+        .or_insert_with(|| problem(description));
+}
+
+impl Modify for Common {
+    fn modify(&self, spec: &mut Spec) {
+        let components = spec.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("mpk_…")
+                    .description(Some(
+                        "An API key; `mailpanel create-api-key --role admin` prints the first one.",
+                    ))
+                    .build(),
+            ),
+        );
+        for item in spec.paths.paths.values_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for op in ops.into_iter().flatten() {
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                if secured {
+                    add(op, "401", "Missing, unknown or revoked API key");
+                    add(
+                        op,
+                        "403",
+                        "The key's role may not do this, or the key is read-only",
+                    );
+                }
+                if op.request_body.is_some() {
+                    add(op, "400", "Malformed JSON");
+                    add(op, "413", "Body too large");
+                    add(op, "415", "Not application/json");
+                }
+                if secured
+                    || op.request_body.is_some()
+                    || op.parameters.as_ref().is_some_and(|p| !p.is_empty())
+                {
+                    add(op, "422", "Invalid input; `errors` names each field");
+                }
+                add(
+                    op,
+                    "500",
+                    "Internal error; the body carries only the request id",
+                );
+            }
+        }
+    }
+}
+
+/// The whole document, built from the same route configuration the server uses.
+pub fn spec() -> Spec {
+    let (_, spec) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(super::configure)
+        .split_for_parts();
+    let mut spec = spec;
+    // Modifiers ran on the empty document; run ours again now that paths exist.
+    Common.modify(&mut spec);
+    spec.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    spec
+}
+
+pub fn spec_json() -> String {
+    spec()
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}

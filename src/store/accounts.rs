@@ -1,0 +1,253 @@
+//! Mail accounts. Deleting is soft: the account leaves the mail servers at once (the
+//! `mailserver` views skip deleted rows) and stays restorable until `purge_after`.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+use super::PageRequest;
+use crate::auth::Reach;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccountRow {
+    pub id: Uuid,
+    pub domain_id: Uuid,
+    pub domain: String,
+    pub customer_id: Uuid,
+    pub partner_id: Option<Uuid>,
+    pub local_part: String,
+    pub display_name: Option<String>,
+    pub quota_mb: i32,
+    pub status: String,
+    pub imap_enabled: bool,
+    pub pop3_enabled: bool,
+    pub smtp_enabled: bool,
+    pub password_changed_at: DateTime<Utc>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub purge_after: Option<DateTime<Utc>>,
+}
+
+impl AccountRow {
+    pub fn address(&self) -> String {
+        format!("{}@{}", self.local_part, self.domain)
+    }
+}
+
+const SELECT: &str =
+    "SELECT a.id, a.domain_id, d.name AS domain, d.customer_id, c.partner_id, a.local_part,
+        a.display_name, a.quota_mb, a.status, a.imap_enabled, a.pop3_enabled, a.smtp_enabled,
+        a.password_changed_at, a.version, a.created_at, a.updated_at, a.deleted_at, a.purge_after
+    FROM accounts a JOIN domains d ON d.id = a.domain_id JOIN customers c ON c.id = d.customer_id";
+/// `$1` partner, `$2` customer.
+const IN_REACH: &str =
+    "($1::uuid IS NULL OR c.partner_id = $1) AND ($2::uuid IS NULL OR c.id = $2)";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Protocols {
+    pub imap: bool,
+    pub pop3: bool,
+    pub smtp: bool,
+}
+
+pub struct NewAccount<'a> {
+    pub domain_id: Uuid,
+    pub local_part: &'a str,
+    pub display_name: Option<&'a str>,
+    pub quota_mb: i32,
+    pub protocols: Protocols,
+    pub password_hash: &'a str,
+}
+
+pub async fn insert(db: impl PgExecutor<'_>, a: &NewAccount<'_>) -> sqlx::Result<Uuid> {
+    sqlx::query_scalar(
+        "INSERT INTO accounts (id, domain_id, local_part, display_name, quota_mb, status,
+                               imap_enabled, pop3_enabled, smtp_enabled, password_hash)
+         VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(Uuid::now_v7())
+    .bind(a.domain_id)
+    .bind(a.local_part)
+    .bind(a.display_name)
+    .bind(a.quota_mb)
+    .bind(a.protocols.imap)
+    .bind(a.protocols.pop3)
+    .bind(a.protocols.smtp)
+    .bind(a.password_hash)
+    .fetch_one(db)
+    .await
+}
+
+/// A deleted account that still holds this address until it is purged, if any.
+pub async fn deleted_holder(
+    db: impl PgExecutor<'_>,
+    domain_id: Uuid,
+    local_part: &str,
+) -> sqlx::Result<Option<DateTime<Utc>>> {
+    sqlx::query_scalar(
+        "SELECT purge_after FROM accounts
+         WHERE domain_id = $1 AND local_part = $2 AND deleted_at IS NOT NULL AND purge_after > now()",
+    )
+    .bind(domain_id)
+    .bind(local_part)
+    .fetch_optional(db)
+    .await
+}
+
+/// Purges a deleted account at this address whose retention has run out, so that
+/// the address is free at once rather than at the next purge run.
+pub async fn purge_expired_address(
+    db: impl PgExecutor<'_>,
+    domain_id: Uuid,
+    local_part: &str,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "DELETE FROM accounts WHERE domain_id = $1 AND local_part = $2 AND purge_after <= now()",
+    )
+    .bind(domain_id)
+    .bind(local_part)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn get(
+    db: impl PgExecutor<'_>,
+    reach: Reach,
+    domain: &str,
+    local_part: &str,
+) -> sqlx::Result<Option<AccountRow>> {
+    let (p, c) = reach.filters();
+    sqlx::query_as(&format!(
+        "{SELECT} WHERE {IN_REACH} AND d.name = $3 AND a.local_part = $4"
+    ))
+    .bind(p)
+    .bind(c)
+    .bind(domain)
+    .bind(local_part)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn get_by_id(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<AccountRow>> {
+    sqlx::query_as(&format!("{SELECT} WHERE a.id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Live accounts of a domain, or its deleted (restorable) ones, ordered by local part.
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    domain_id: Uuid,
+    deleted: bool,
+    page: &PageRequest,
+) -> sqlx::Result<Vec<AccountRow>> {
+    sqlx::query_as(&format!(
+        "{SELECT} WHERE a.domain_id = $1 AND (a.deleted_at IS NOT NULL) = $2
+           AND ($3::text IS NULL OR a.local_part > $3)
+           AND ($4::text IS NULL OR a.local_part ILIKE $4 OR a.display_name ILIKE $4)
+         ORDER BY a.local_part LIMIT $5"
+    ))
+    .bind(domain_id)
+    .bind(deleted)
+    .bind(page.after.as_deref())
+    .bind(page.pattern.as_deref())
+    .bind(page.limit)
+    .fetch_all(db)
+    .await
+}
+
+#[derive(Debug, Default)]
+pub struct AccountChange<'a> {
+    /// `Some(None)` clears the display name.
+    pub display_name: Option<Option<&'a str>>,
+    pub quota_mb: Option<i32>,
+    pub status: Option<&'a str>,
+    pub imap: Option<bool>,
+    pub pop3: Option<bool>,
+    pub smtp: Option<bool>,
+}
+
+/// Applies a change to a live account whose version is still `expected` (when given).
+pub async fn update(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    change: &AccountChange<'_>,
+    expected: Option<i32>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE accounts SET
+            display_name = CASE WHEN $2 THEN $3 ELSE display_name END,
+            quota_mb = coalesce($4, quota_mb),
+            status = coalesce($5, status),
+            imap_enabled = coalesce($6, imap_enabled),
+            pop3_enabled = coalesce($7, pop3_enabled),
+            smtp_enabled = coalesce($8, smtp_enabled),
+            version = version + 1, updated_at = now()
+         WHERE id = $1 AND deleted_at IS NULL AND ($9::int IS NULL OR version = $9)",
+    )
+    .bind(id)
+    .bind(change.display_name.is_some())
+    .bind(change.display_name.flatten())
+    .bind(change.quota_mb)
+    .bind(change.status)
+    .bind(change.imap)
+    .bind(change.pop3)
+    .bind(change.smtp)
+    .bind(expected)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Marks a live account deleted, restorable for `retention_days`.
+pub async fn soft_delete(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    retention_days: u32,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE accounts SET deleted_at = now(), purge_after = now() + make_interval(days => $2),
+                version = version + 1, updated_at = now()
+         WHERE id = $1 AND deleted_at IS NULL",
+    )
+    .bind(id)
+    .bind(i32::try_from(retention_days).unwrap_or(i32::MAX))
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Brings a deleted account back as it was, if its retention has not run out.
+pub async fn restore(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE accounts SET deleted_at = NULL, purge_after = NULL, version = version + 1, updated_at = now()
+         WHERE id = $1 AND deleted_at IS NOT NULL AND purge_after > now()",
+    )
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct PurgedRow {
+    pub address: String,
+    pub domain: String,
+    pub customer_id: Uuid,
+    pub partner_id: Option<Uuid>,
+}
+
+/// Removes accounts whose retention has run out, for good.
+pub async fn purge_expired(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<PurgedRow>> {
+    sqlx::query_as(
+        "WITH gone AS (DELETE FROM accounts WHERE purge_after <= now() RETURNING domain_id, local_part)
+         SELECT g.local_part || '@' || d.name AS address, d.name AS domain, d.customer_id, c.partner_id
+         FROM gone g JOIN domains d ON d.id = g.domain_id JOIN customers c ON c.id = d.customer_id",
+    )
+    .fetch_all(db)
+    .await
+}

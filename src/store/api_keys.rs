@@ -1,0 +1,125 @@
+//! API keys: only the SHA-256 of a key is stored; the plaintext is shown once.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+use super::PageRequest;
+use crate::auth::Reach;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct KeyAuthRow {
+    pub id: Uuid,
+    pub secret_hash: Vec<u8>,
+    pub role: String,
+    pub partner_id: Option<Uuid>,
+    pub customer_id: Option<Uuid>,
+    pub read_only: bool,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct KeyRow {
+    pub id: Uuid,
+    pub lookup: String,
+    pub role: String,
+    pub partner_id: Option<Uuid>,
+    pub customer_id: Option<Uuid>,
+    pub read_only: bool,
+    pub description: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+const COLUMNS: &str =
+    "id, lookup, role, partner_id, customer_id, read_only, description, created_at, last_used_at, revoked_at";
+/// A partner reaches its own keys and its customers' keys; `$1` partner, `$2` customer.
+const IN_REACH: &str = "($1::uuid IS NULL OR partner_id = $1
+        OR customer_id IN (SELECT id FROM customers WHERE partner_id = $1))
+    AND ($2::uuid IS NULL OR customer_id = $2)";
+
+pub struct NewKeyRow<'a> {
+    pub lookup: &'a str,
+    pub secret_hash: &'a [u8],
+    pub role: &'a str,
+    pub partner_id: Option<Uuid>,
+    pub customer_id: Option<Uuid>,
+    pub read_only: bool,
+    pub description: &'a str,
+}
+
+pub async fn insert(db: impl PgExecutor<'_>, key: &NewKeyRow<'_>) -> sqlx::Result<KeyRow> {
+    sqlx::query_as(&format!(
+        "INSERT INTO api_keys (id, lookup, secret_hash, role, partner_id, customer_id, read_only, description)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
+    ))
+    .bind(Uuid::now_v7())
+    .bind(key.lookup)
+    .bind(key.secret_hash)
+    .bind(key.role)
+    .bind(key.partner_id)
+    .bind(key.customer_id)
+    .bind(key.read_only)
+    .bind(key.description)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn find_active_by_lookup(
+    db: impl PgExecutor<'_>,
+    lookup: &str,
+) -> sqlx::Result<Option<KeyAuthRow>> {
+    sqlx::query_as(
+        "SELECT id, secret_hash, role, partner_id, customer_id, read_only
+         FROM api_keys WHERE lookup = $1 AND revoked_at IS NULL",
+    )
+    .bind(lookup)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn touch(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("UPDATE api_keys SET last_used_at = now() WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    reach: Reach,
+    page: &PageRequest,
+) -> sqlx::Result<Vec<KeyRow>> {
+    let (p, c) = reach.filters();
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM api_keys
+         WHERE {IN_REACH} AND ($3::uuid IS NULL OR id > $3) AND ($4::text IS NULL OR description ILIKE $4)
+         ORDER BY id LIMIT $5"
+    ))
+    .bind(p)
+    .bind(c)
+    .bind(page.after.as_deref().and_then(|c| Uuid::parse_str(c).ok()))
+    .bind(page.pattern.as_deref())
+    .bind(page.limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Revokes a key in reach; revoking it again is a no-op that still finds it.
+pub async fn revoke(
+    db: impl PgExecutor<'_>,
+    reach: Reach,
+    id: Uuid,
+) -> sqlx::Result<Option<KeyRow>> {
+    let (p, c) = reach.filters();
+    sqlx::query_as(&format!(
+        "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
+         WHERE {IN_REACH} AND id = $3 RETURNING {COLUMNS}"
+    ))
+    .bind(p)
+    .bind(c)
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}

@@ -1,0 +1,121 @@
+//! Customers: the owners of domains, either directly the provider's or a partner's.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+use super::PageRequest;
+use crate::auth::Reach;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CustomerRow {
+    pub id: Uuid,
+    pub partner_id: Option<Uuid>,
+    pub name: String,
+    pub external_ref: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "id, partner_id, name, external_ref, version, created_at, updated_at";
+/// The reach filter; `$1` is the partner, `$2` the customer.
+const IN_REACH: &str = "($1::uuid IS NULL OR partner_id = $1) AND ($2::uuid IS NULL OR id = $2)";
+
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    partner_id: Option<Uuid>,
+    name: &str,
+    external_ref: Option<&str>,
+) -> sqlx::Result<CustomerRow> {
+    sqlx::query_as(&format!(
+        "INSERT INTO customers (id, partner_id, name, external_ref) VALUES ($1, $2, $3, $4) RETURNING {COLUMNS}"
+    ))
+    .bind(Uuid::now_v7())
+    .bind(partner_id)
+    .bind(name)
+    .bind(external_ref)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn get(
+    db: impl PgExecutor<'_>,
+    reach: Reach,
+    id: Uuid,
+) -> sqlx::Result<Option<CustomerRow>> {
+    let (p, c) = reach.filters();
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM customers WHERE {IN_REACH} AND id = $3"
+    ))
+    .bind(p)
+    .bind(c)
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    reach: Reach,
+    page: &PageRequest,
+) -> sqlx::Result<Vec<CustomerRow>> {
+    let (p, c) = reach.filters();
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM customers
+         WHERE {IN_REACH} AND ($3::uuid IS NULL OR id > $3)
+           AND ($4::text IS NULL OR name ILIKE $4 OR external_ref ILIKE $4)
+         ORDER BY id LIMIT $5"
+    ))
+    .bind(p)
+    .bind(c)
+    .bind(page.after.as_deref().and_then(|c| Uuid::parse_str(c).ok()))
+    .bind(page.pattern.as_deref())
+    .bind(page.limit)
+    .fetch_all(db)
+    .await
+}
+
+pub struct CustomerChange<'a> {
+    pub name: Option<&'a str>,
+    /// `Some(None)` clears the reference.
+    pub external_ref: Option<Option<&'a str>>,
+}
+
+pub async fn update(
+    db: impl PgExecutor<'_>,
+    reach: Reach,
+    id: Uuid,
+    change: &CustomerChange<'_>,
+    expected: Option<i32>,
+) -> sqlx::Result<Option<CustomerRow>> {
+    let (p, c) = reach.filters();
+    sqlx::query_as(&format!(
+        "UPDATE customers SET name = coalesce($4, name),
+                external_ref = CASE WHEN $5 THEN $6 ELSE external_ref END,
+                version = version + 1, updated_at = now()
+         WHERE {IN_REACH} AND id = $3 AND ($7::int IS NULL OR version = $7) RETURNING {COLUMNS}"
+    ))
+    .bind(p)
+    .bind(c)
+    .bind(id)
+    .bind(change.name)
+    .bind(change.external_ref.is_some())
+    .bind(change.external_ref.flatten())
+    .bind(expected)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn delete(db: impl PgExecutor<'_>, reach: Reach, id: Uuid) -> sqlx::Result<bool> {
+    let (p, c) = reach.filters();
+    let done = sqlx::query(&format!(
+        "DELETE FROM customers WHERE {IN_REACH} AND id = $3"
+    ))
+    .bind(p)
+    .bind(c)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

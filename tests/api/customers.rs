@@ -1,0 +1,90 @@
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_problem, TestApp};
+
+#[tokio::test]
+async fn a_partner_creates_customers_of_its_own_and_sees_only_those() {
+    let app = TestApp::spawn().await;
+    let a = app.create_partner("A").await;
+    let b = app.create_partner("B").await;
+    app.create_customer("of B", Some(&b)).await;
+    let key = app.mint("partner", Some(&a), None, false).await;
+
+    let res = app
+        .call(
+            Method::POST,
+            "/v1/customers",
+            Some(&key),
+            Some(&json!({"name": "Max"})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created: Value = res.json().await.unwrap();
+    assert_eq!(created["partner_id"], a.as_str());
+
+    let res = app
+        .call(
+            Method::POST,
+            "/v1/customers",
+            Some(&key),
+            Some(&json!({"name": "X", "partner_id": b})),
+        )
+        .await;
+    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(body["errors"][0]["field"], "partner_id");
+
+    let list: Value = app
+        .call(Method::GET, "/v1/customers", Some(&key), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Max"]);
+}
+
+#[tokio::test]
+async fn a_retried_create_with_the_same_external_ref_does_not_make_a_second_customer() {
+    let app = TestApp::spawn().await;
+    let p = app.create_partner("A").await;
+    let key = app.mint("partner", Some(&p), None, false).await;
+    let body = json!({"name": "Max", "external_ref": "crm-4711"});
+    let first = app
+        .call(Method::POST, "/v1/customers", Some(&key), Some(&body))
+        .await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let again = app
+        .call(Method::POST, "/v1/customers", Some(&key), Some(&body))
+        .await;
+    assert_problem(again, StatusCode::CONFLICT, "conflict").await;
+    // Another partner may use the same reference for its own customer.
+    let other = app.create_partner("B").await;
+    let key_b = app.mint("partner", Some(&other), None, false).await;
+    let res = app
+        .call(Method::POST, "/v1/customers", Some(&key_b), Some(&body))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn a_customer_with_domains_cannot_be_deleted() {
+    let app = TestApp::spawn().await;
+    let c = app.create_customer("Max", None).await;
+    app.create_domain("max.example", &c).await;
+    let res = app
+        .admin(Method::DELETE, &format!("/v1/customers/{c}"), None)
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "conflict").await;
+    app.admin(Method::DELETE, "/v1/domains/max.example", None)
+        .await;
+    let res = app
+        .admin(Method::DELETE, &format!("/v1/customers/{c}"), None)
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+}

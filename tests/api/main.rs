@@ -1,0 +1,12 @@
+//! Black-box tests of the HTTP API, one binary. Each test gets its own database.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod accounts;
+mod api_keys;
+mod authorization;
+mod bad_input;
+mod customers;
+mod domains;
+mod helpers;
+mod operations;
+mod partners;
