@@ -1,8 +1,6 @@
 //! Typed settings, read once from the environment. Every setting has a default that
 //! runs on a developer machine with a local Postgres; the README lists them all.
 
-use std::net::IpAddr;
-
 use secrecy::SecretString;
 
 /// Argon2id cost parameters (RFC 9106 / OWASP defaults).
@@ -45,7 +43,6 @@ pub struct Settings {
     pub hash_queue: usize,
     pub password_min_length: usize,
     pub max_body_bytes: usize,
-    pub trusted_proxies: Vec<IpAddr>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,7 +71,6 @@ impl Default for Settings {
             hash_queue: 256,
             password_min_length: 15,
             max_body_bytes: 64 * 1024,
-            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -170,18 +166,6 @@ impl Settings {
         }
         if let Some(v) = lookup("MAILPANEL_CORS_ORIGINS") {
             s.cors_origins = list(&v).map(str::to_owned).collect();
-        }
-        if let Some(v) = lookup("MAILPANEL_TRUSTED_PROXIES") {
-            s.trusted_proxies = list(&v)
-                .map(|ip| {
-                    ip.parse().map_err(|_| {
-                        invalid(
-                            "MAILPANEL_TRUSTED_PROXIES",
-                            format!("{ip:?} is not an IP address"),
-                        )
-                    })
-                })
-                .collect::<Result<_, _>>()?;
         }
         Ok(s)
     }
