@@ -144,8 +144,31 @@ fn bearer(req: &HttpRequest) -> Option<SecretString> {
         .then(|| SecretString::from(token.trim().to_owned()))
 }
 
+/// The client's address: the socket's peer, or, when the peer is a trusted proxy, the
+/// nearest address in `X-Forwarded-For` that is not itself a trusted proxy.
 pub fn client_addr(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
+    let peer = req.peer_addr()?.ip();
+    let trusted = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.settings.trusted_proxies.as_slice())
+        .unwrap_or(&[]);
+    if !trusted.contains(&peer) {
+        return Some(peer.to_string());
+    }
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    let client = forwarded
+        .iter()
+        .rev()
+        .filter_map(|ip| ip.parse::<std::net::IpAddr>().ok())
+        .find(|ip| !trusted.contains(ip))
+        .unwrap_or(peer);
+    Some(client.to_string())
 }
 
 async fn authenticate(req: HttpRequest) -> Result<Caller, ApiError> {

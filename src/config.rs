@@ -1,6 +1,8 @@
 //! Typed settings, read once from the environment. Every setting has a default that
 //! runs on a developer machine with a local Postgres; the README lists them all.
 
+use std::net::IpAddr;
+
 use secrecy::SecretString;
 
 /// Argon2id cost parameters (RFC 9106 / OWASP defaults).
@@ -43,6 +45,13 @@ pub struct Settings {
     pub hash_queue: usize,
     pub password_min_length: usize,
     pub max_body_bytes: usize,
+    pub password_min_score: u8,
+    /// Webmail password changes: failures allowed per window, per address and per client.
+    pub webmail_window_secs: i64,
+    pub webmail_max_failures_per_address: i32,
+    pub webmail_max_failures_per_client: i32,
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,11 +80,24 @@ impl Default for Settings {
             hash_queue: 256,
             password_min_length: 15,
             max_body_bytes: 64 * 1024,
+            password_min_score: 3,
+            webmail_window_secs: 900,
+            webmail_max_failures_per_address: 5,
+            webmail_max_failures_per_client: 20,
+            trusted_proxies: Vec::new(),
         }
     }
 }
 
 impl Settings {
+    pub fn password_policy(&self) -> crate::domain::password::Policy {
+        crate::domain::password::Policy {
+            min_len: self.password_min_length,
+            max_len: crate::domain::password::MAX_LEN,
+            min_score: self.password_min_score,
+        }
+    }
+
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -152,6 +174,42 @@ impl Settings {
             &mut s.max_body_bytes,
             1024..=16 * 1024 * 1024,
         )?;
+        read(
+            &lookup,
+            "MAILPANEL_PASSWORD_MIN_SCORE",
+            &mut s.password_min_score,
+            0..=4,
+        )?;
+        read(
+            &lookup,
+            "MAILPANEL_WEBMAIL_WINDOW_SECS",
+            &mut s.webmail_window_secs,
+            1..=86_400,
+        )?;
+        read(
+            &lookup,
+            "MAILPANEL_WEBMAIL_MAX_FAILURES_PER_ADDRESS",
+            &mut s.webmail_max_failures_per_address,
+            1..=1_000_000,
+        )?;
+        read(
+            &lookup,
+            "MAILPANEL_WEBMAIL_MAX_FAILURES_PER_CLIENT",
+            &mut s.webmail_max_failures_per_client,
+            1..=1_000_000,
+        )?;
+        if let Some(v) = lookup("MAILPANEL_TRUSTED_PROXIES") {
+            s.trusted_proxies = list(&v)
+                .map(|ip| {
+                    ip.parse().map_err(|_| {
+                        invalid(
+                            "MAILPANEL_TRUSTED_PROXIES",
+                            format!("{ip:?} is not an IP address"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+        }
         if let Some(v) = lookup("MAILPANEL_LOG_FORMAT") {
             s.log_format = match v.as_str() {
                 "json" => LogFormat::Json,

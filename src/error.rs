@@ -18,7 +18,18 @@ pub struct FieldError {
     pub field: String,
     /// Stable machine code, e.g. `required`, `too_long`, `invalid_format`, `unknown_field`.
     pub code: String,
+    /// English.
     pub message: String,
+    /// German and English, for texts a mailbox owner reads (the password rules).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Messages>,
+}
+
+/// One text in both languages the provider's customers read.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct Messages {
+    pub de: String,
+    pub en: String,
 }
 
 impl FieldError {
@@ -27,6 +38,7 @@ impl FieldError {
             field: field.into(),
             code: code.to_owned(),
             message: message.into(),
+            messages: None,
         }
     }
 }
@@ -55,8 +67,14 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     #[error("malformed request: {0}")]
     Malformed(String),
+    #[error("the password does not meet the policy")]
+    PasswordPolicy(Vec<FieldError>),
     #[error("missing or invalid API key")]
     Unauthorized,
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("too many failed attempts")]
+    RateLimited { retry_after_secs: u64 },
     #[error("forbidden: {0}")]
     Forbidden(String),
     #[error("not found: {0}")]
@@ -96,7 +114,10 @@ impl ApiError {
         match self {
             Self::Validation(_) => "validation_failed",
             Self::Malformed(_) => "malformed_request",
+            Self::PasswordPolicy(_) => "password_policy",
             Self::Unauthorized => "unauthorized",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::RateLimited { .. } => "rate_limited",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed(_) => "method_not_allowed",
@@ -115,8 +136,19 @@ impl ApiError {
                 [one] => format!("{}: {}", one.field, one.message),
                 _ => "the request has invalid fields; see errors".to_owned(),
             },
+            Self::PasswordPolicy(errors) => errors
+                .iter()
+                .map(|e| e.message.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
             Self::Unauthorized => {
                 "send a valid, unrevoked API key as 'Authorization: Bearer mpk_…'".to_owned()
+            }
+            // One answer for unknown address, wrong password, suspended or deleted
+            // account: nothing here tells them apart.
+            Self::InvalidCredentials => "the address or the current password is wrong".to_owned(),
+            Self::RateLimited { .. } => {
+                "too many failed attempts; retry after the indicated time".to_owned()
             }
             Self::MethodNotAllowed(allow) => format!(
                 "this resource allows {}",
@@ -147,7 +179,9 @@ impl ResponseError for ApiError {
         match self {
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Malformed(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::PasswordPolicy(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -184,7 +218,7 @@ impl ResponseError for ApiError {
                     headers.insert(header::ALLOW, v);
                 }
             }
-            Self::Overloaded { retry_after_secs } => {
+            Self::Overloaded { retry_after_secs } | Self::RateLimited { retry_after_secs } => {
                 headers.insert(
                     header::RETRY_AFTER,
                     header::HeaderValue::from(*retry_after_secs),
@@ -199,7 +233,7 @@ impl ResponseError for ApiError {
 impl ApiError {
     fn errors(&self) -> Vec<FieldError> {
         match self {
-            Self::Validation(errors) => errors.clone(),
+            Self::Validation(errors) | Self::PasswordPolicy(errors) => errors.clone(),
             _ => Vec::new(),
         }
     }

@@ -156,6 +156,51 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     }
 }
 
+/// A body that may come as JSON or as an HTML form
+/// (`application/x-www-form-urlencoded`), as webmail password plugins send it.
+pub struct JsonOrForm<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonOrForm<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let payload = payload.take();
+        Box::pin(async move {
+            let media = media_type(&req);
+            let form = match media.as_deref() {
+                Some(m) if is_json(m) => false,
+                Some("application/x-www-form-urlencoded") => true,
+                _ => {
+                    return Err(ApiError::UnsupportedMediaType(
+                        "send application/json or application/x-www-form-urlencoded".into(),
+                    ))
+                }
+            };
+            let body = read_body(&req, payload, body_limit(&req)).await?;
+            if form {
+                serde_urlencoded::from_bytes(&body)
+                    .map(JsonOrForm)
+                    .map_err(|e| {
+                        let message = e.to_string();
+                        let field = unknown_field(&message)
+                            .or_else(|| missing_field(&message))
+                            .unwrap_or_else(|| "body".to_owned());
+                        let code = if message.starts_with("missing") {
+                            "required"
+                        } else {
+                            "invalid_form"
+                        };
+                        ApiError::field(&field, code, message)
+                    })
+            } else {
+                from_json(&body).map(JsonOrForm)
+            }
+        })
+    }
+}
+
 /// A query string, with unknown parameters and bad values answered 422.
 pub struct Query<T>(pub T);
 

@@ -51,13 +51,17 @@ impl Application {
                 settings.argon2,
                 settings.hash_concurrency,
                 settings.hash_queue,
-            ),
+            )?,
             key_usage: KeyUsage::default(),
             metrics: Metrics::new()?,
             routes: fallback::RouteTable::from_openapi(&spec),
             settings: settings.clone(),
         });
-        spawn_purger(pool, Duration::from_secs(settings.purge_interval_secs));
+        spawn_purger(
+            pool,
+            Duration::from_secs(settings.purge_interval_secs),
+            settings.webmail_window_secs,
+        );
 
         let workers = settings.workers;
         let server = HttpServer::new(move || {
@@ -137,9 +141,10 @@ fn cors(origins: &[String]) -> Cors {
         .max_age(3600)
 }
 
-/// Purges accounts past their retention period, now and then. Several instances may
-/// run it at once: each purge is one statement, so they cannot purge twice.
-fn spawn_purger(pool: PgPool, every: Duration) {
+/// Purges accounts past their retention period and failure counters past their
+/// window, now and then. Several instances may run it at once: each purge is one
+/// statement, so they cannot purge twice.
+fn spawn_purger(pool: PgPool, every: Duration, throttle_window_secs: i64) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {
@@ -150,6 +155,9 @@ fn spawn_purger(pool: PgPool, every: Duration) {
                 Err(e) => {
                     tracing::warn!(error = %format!("{e:#}"), "purging deleted accounts failed")
                 }
+            }
+            if let Err(e) = crate::store::throttle::prune(&pool, throttle_window_secs).await {
+                tracing::warn!(error = %e, "pruning failure counters failed");
             }
         }
     });

@@ -12,11 +12,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::domains::find_in_reach;
+use super::passwords::check_policy;
 use super::{audit_event, created, into_page, nullable, page_request, with_etag, Page};
 use crate::auth::{Caller, Role};
 use crate::domain::imported_hash::ImportedHash;
+use crate::domain::password::Context;
 use crate::domain::text::{self, Checks};
-use crate::domain::{password, LocalPart, MailAddress};
+use crate::domain::{LocalPart, MailAddress};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{if_match, Json, Query};
 use crate::state::AppState;
@@ -242,13 +244,7 @@ async fn create(
         .and_then(|d| checks.take(display_name(d)));
     let quota_mb = checks.take(quota(body.quota_mb.unwrap_or(DEFAULT_QUOTA_MB)));
     let credential = match (body.password, body.password_hash) {
-        (Some(pw), None) => checks
-            .take(password::check(
-                "password",
-                &pw,
-                state.settings.password_min_length,
-            ))
-            .map(|()| Credential::Password(pw)),
+        (Some(pw), None) => Some(Credential::Password(pw)),
         (None, Some(hash)) => {
             if !matches!(caller.role, Role::Admin | Role::Partner) {
                 return Err(ApiError::Forbidden(
@@ -277,7 +273,32 @@ async fn create(
             a.map_err(|e| FieldError::new("local_part", "too_long", format!("the address {e}"))),
         )
     });
-    checks.finish()?;
+    // The password rules need the address; their errors join the others, or stand
+    // alone as password_policy when everything else is fine.
+    let policy_error = match &credential {
+        Some(Credential::Password(pw)) => {
+            let text = address
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let ctx = Context {
+                address: &text,
+                local_part: local.as_ref().map(LocalPart::as_str).unwrap_or_default(),
+                domain: &domain.name,
+                display_name: display.as_deref(),
+            };
+            check_policy(&state, "password", pw, &ctx).err()
+        }
+        _ => None,
+    };
+    match (checks.finish(), policy_error) {
+        (Err(ApiError::Validation(mut errors)), Some(ApiError::PasswordPolicy(rules))) => {
+            errors.extend(rules);
+            return Err(ApiError::Validation(errors));
+        }
+        (Err(e), _) | (Ok(()), Some(e)) => return Err(e),
+        (Ok(()), None) => {}
+    }
     let (Some(address), Some(quota_mb), Some(credential)) = (address, quota_mb, credential) else {
         return Err(anyhow::anyhow!("checks passed without values").into());
     };

@@ -11,6 +11,7 @@ pub mod fallback;
 pub mod health;
 pub mod openapi;
 pub mod partners;
+pub mod passwords;
 
 use actix_web::http::header;
 use actix_web::HttpResponse;
@@ -33,6 +34,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     api_keys::configure(cfg);
     domains::configure(cfg);
     accounts::configure(cfg);
+    passwords::configure(cfg);
     audit::configure(cfg);
 }
 

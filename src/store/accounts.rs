@@ -251,3 +251,79 @@ pub async fn purge_expired(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<PurgedRo
     .fetch_all(db)
     .await
 }
+
+/// What checking a mailbox owner's password needs; no reach, the password is the proof.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CredentialRow {
+    pub id: Uuid,
+    pub domain: String,
+    pub customer_id: Uuid,
+    pub partner_id: Option<Uuid>,
+    pub local_part: String,
+    pub display_name: Option<String>,
+    pub status: String,
+    pub deleted: bool,
+    pub password_hash: String,
+}
+
+pub async fn credentials(
+    db: impl PgExecutor<'_>,
+    domain: &str,
+    local_part: &str,
+) -> sqlx::Result<Option<CredentialRow>> {
+    sqlx::query_as(
+        "SELECT a.id, d.name AS domain, d.customer_id, c.partner_id, a.local_part, a.display_name, a.status,
+                a.deleted_at IS NOT NULL AS deleted, a.password_hash
+         FROM accounts a JOIN domains d ON d.id = a.domain_id JOIN customers c ON c.id = d.customer_id
+         WHERE d.name = $1 AND a.local_part = $2",
+    )
+    .bind(domain)
+    .bind(local_part)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn password_hash(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Stores a new password's hash if the stored hash is still `expected` (so that two
+/// concurrent changes cannot both win). `false` when it was not.
+pub async fn set_password(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    hash: &str,
+    expected: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE accounts SET password_hash = $2, password_changed_at = now(), version = version + 1, updated_at = now()
+         WHERE id = $1 AND deleted_at IS NULL AND password_hash = $3",
+    )
+    .bind(id)
+    .bind(hash)
+    .bind(expected)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Replaces a hash of the same password (a legacy scheme or outdated parameters)
+/// with a current one; the password itself has not changed.
+pub async fn upgrade_hash(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    hash: &str,
+    expected: &str,
+) -> sqlx::Result<bool> {
+    let done =
+        sqlx::query("UPDATE accounts SET password_hash = $2 WHERE id = $1 AND password_hash = $3")
+            .bind(id)
+            .bind(hash)
+            .bind(expected)
+            .execute(db)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -103,7 +103,7 @@ async fn malformed_and_misshapen_bodies_get_a_clear_problem() {
             )
             .into_bytes(),
             StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
+            "password_policy",
         ),
         (
             json,

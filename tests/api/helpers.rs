@@ -15,6 +15,7 @@ pub struct TestApp {
     pub pool: PgPool,
     pub client: reqwest::Client,
     pub admin_key: String,
+    pub database_url: String,
 }
 
 pub fn server_url() -> String {
@@ -69,6 +70,7 @@ impl TestApp {
             pool,
             client: reqwest::Client::new(),
             admin_key: String::new(),
+            database_url,
         };
         app.admin_key = app.mint("admin", None, None, false).await;
         app

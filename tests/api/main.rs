@@ -10,3 +10,4 @@ mod domains;
 mod helpers;
 mod operations;
 mod partners;
+mod passwords;
