@@ -100,7 +100,7 @@ async fn set(
 ) -> Result<HttpResponse, ApiError> {
     let not_found = || ApiError::not_found("account");
     let parsed = MailAddress::parse(&address).map_err(|_| not_found())?;
-    let account = store::accounts::get(
+    let found = store::accounts::get_with_hash(
         &state.pool,
         caller.reach,
         parsed.domain().as_str(),
@@ -108,6 +108,7 @@ async fn set(
     )
     .await?
     .ok_or_else(not_found)?;
+    let (account, current) = (found.account, found.password_hash);
     if account.deleted_at.is_some() {
         return Err(ApiError::Conflict(
             "the account is deleted; restore it first".into(),
@@ -122,9 +123,6 @@ async fn set(
         display_name: account.display_name.as_deref(),
     };
     check_policy(&state, "password", &pw, &ctx)?;
-    let current = store::accounts::password_hash(&state.pool, account.id)
-        .await?
-        .ok_or_else(not_found)?;
     let (hash, same) = state.hasher.hash_replacing(pw, current.clone()).await?;
     if same {
         return Err(policy_errors(
@@ -133,19 +131,18 @@ async fn set(
             &state.settings.password_policy(),
         ));
     }
-    let mut tx = state.pool.begin().await?;
-    if !store::accounts::set_password(&mut *tx, account.id, &hash, &current).await? {
-        return Err(ApiError::Conflict(
-            "the password was changed meanwhile; try again".into(),
-        ));
-    }
     let mut event = audit_event(&caller, "password.set");
     event.partner_id = account.partner_id;
     event.customer_id = Some(account.customer_id);
     event.domain = Some(&account.domain);
     event.account = Some(&address);
-    store::audit::record(&mut *tx, &event).await?;
-    tx.commit().await?;
+    if !store::accounts::set_password_recorded(&state.pool, account.id, &hash, &current, &event)
+        .await?
+    {
+        return Err(ApiError::Conflict(
+            "the password was changed meanwhile; try again".into(),
+        ));
+    }
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -283,11 +283,32 @@ pub async fn credentials(
     .await
 }
 
-pub async fn password_hash(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = $1")
-        .bind(id)
-        .fetch_optional(db)
-        .await
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccountWithHash {
+    #[sqlx(flatten)]
+    pub account: AccountRow,
+    pub password_hash: String,
+}
+
+/// An account in reach with its current hash, in one query: setting a password
+/// needs both.
+pub async fn get_with_hash(
+    db: impl PgExecutor<'_>,
+    reach: Reach,
+    domain: &str,
+    local_part: &str,
+) -> sqlx::Result<Option<AccountWithHash>> {
+    let (p, c) = reach.filters();
+    let select = SELECT.replacen(" FROM accounts a", ", a.password_hash FROM accounts a", 1);
+    sqlx::query_as(&format!(
+        "{select} WHERE {IN_REACH} AND d.name = $3 AND a.local_part = $4"
+    ))
+    .bind(p)
+    .bind(c)
+    .bind(domain)
+    .bind(local_part)
+    .fetch_optional(db)
+    .await
 }
 
 /// Stores a new password's hash if the stored hash is still `expected` (so that two
@@ -305,6 +326,41 @@ pub async fn set_password(
     .bind(id)
     .bind(hash)
     .bind(expected)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// `set_password` and its audit event in one statement, so one round trip: this is
+/// the Control Panel's hot path, and every round trip takes CPU from the hashing.
+pub async fn set_password_recorded(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    hash: &str,
+    expected: &str,
+    event: &super::audit::NewEvent<'_>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "WITH changed AS (
+            UPDATE accounts SET password_hash = $2, password_changed_at = now(), version = version + 1, updated_at = now()
+            WHERE id = $1 AND deleted_at IS NULL AND password_hash = $3 RETURNING id)
+         INSERT INTO audit_events (action, channel, actor_key_id, actor_role, client_addr,
+                                   partner_id, customer_id, domain, account, details)
+         SELECT $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM changed",
+    )
+    .bind(id)
+    .bind(hash)
+    .bind(expected)
+    .bind(event.action)
+    .bind(event.channel)
+    .bind(event.actor_key_id)
+    .bind(event.actor_role)
+    .bind(event.client_addr)
+    .bind(event.partner_id)
+    .bind(event.customer_id)
+    .bind(event.domain)
+    .bind(event.account)
+    .bind(super::audit::details(event))
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)

@@ -61,6 +61,15 @@ pub async fn record(db: impl PgExecutor<'_>, e: &NewEvent<'_>) -> sqlx::Result<(
     Ok(())
 }
 
+/// The event's details, `{}` when it has none.
+pub fn details(e: &NewEvent<'_>) -> serde_json::Value {
+    if e.details.is_null() {
+        serde_json::json!({})
+    } else {
+        e.details.clone()
+    }
+}
+
 pub struct EventFilter<'a> {
     pub account: Option<&'a str>,
     pub domain: Option<&'a str>,
