@@ -52,6 +52,11 @@ pub struct Settings {
     pub webmail_max_failures_per_client: i32,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Where `autoconfig.<domain>` and `autodiscover.<domain>` should point: the
+    /// public host name this service answers auto-configuration on.
+    pub autoconfig_host: String,
+    /// Reverse-DNS prefix of Apple profile identifiers.
+    pub profile_organisation: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +90,8 @@ impl Default for Settings {
             webmail_max_failures_per_address: 5,
             webmail_max_failures_per_client: 20,
             trusted_proxies: Vec::new(),
+            autoconfig_host: "autoconfig.ipax.at".to_owned(),
+            profile_organisation: "at.ipax".to_owned(),
         }
     }
 }
@@ -209,6 +216,21 @@ impl Settings {
                     })
                 })
                 .collect::<Result<_, _>>()?;
+        }
+        if let Some(v) = lookup("MAILPANEL_AUTOCONFIG_HOST") {
+            s.autoconfig_host = crate::domain::DomainName::parse(v.trim())
+                .map_err(|e| invalid("MAILPANEL_AUTOCONFIG_HOST", format!("host name {e}")))?
+                .to_string();
+        }
+        if let Some(v) = lookup("MAILPANEL_PROFILE_ORGANISATION") {
+            s.profile_organisation = crate::domain::DomainName::parse(v.trim())
+                .map_err(|e| {
+                    invalid(
+                        "MAILPANEL_PROFILE_ORGANISATION",
+                        format!("reverse-DNS prefix {e}"),
+                    )
+                })?
+                .to_string();
         }
         if let Some(v) = lookup("MAILPANEL_LOG_FORMAT") {
             s.log_format = match v.as_str() {

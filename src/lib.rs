@@ -4,8 +4,10 @@
 //! drive exactly the code the service runs.
 
 pub mod auth;
+pub mod autoconfig;
 pub mod cli;
 pub mod config;
+pub mod directory;
 pub mod domain;
 pub mod error;
 pub mod extract;

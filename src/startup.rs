@@ -36,15 +36,17 @@ impl Application {
             settings.database_max_connections,
         )
         .await?;
-        Self::build_with_pool(settings, pool)
+        Self::build_with_pool(settings, pool).await
     }
 
-    pub fn build_with_pool(settings: Settings, pool: PgPool) -> anyhow::Result<Self> {
+    pub async fn build_with_pool(settings: Settings, pool: PgPool) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let spec = routes::openapi::spec();
         let settings = Arc::new(settings);
+        let directory = Arc::new(crate::directory::Directory::load(&pool).await?);
+        crate::directory::spawn_listener(pool.clone(), directory.clone());
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             hasher: Hasher::new(
@@ -52,6 +54,7 @@ impl Application {
                 settings.hash_concurrency,
                 settings.hash_queue,
             )?,
+            directory,
             key_usage: KeyUsage::default(),
             metrics: Metrics::new()?,
             routes: fallback::RouteTable::from_openapi(&spec),
@@ -84,6 +87,7 @@ impl Application {
                     }),
                 )
                 .default_service(web::to(fallback::default_handler))
+                .wrap(from_fn(routes::autoconfig::autodiscover_path_case))
                 .wrap(from_fn(crate::metrics::middleware))
                 .wrap(cors(&state.settings.cors_origins))
                 // Outside CORS, so that its rejections become problem+json too.

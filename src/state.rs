@@ -8,6 +8,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::config::Settings;
+use crate::directory::Directory;
 use crate::metrics::Metrics;
 use crate::passwords::Hasher;
 use crate::routes::fallback::RouteTable;
@@ -16,6 +17,7 @@ pub struct AppState {
     pub pool: PgPool,
     pub settings: Arc<Settings>,
     pub hasher: Hasher,
+    pub directory: Arc<Directory>,
     pub key_usage: KeyUsage,
     pub metrics: Metrics,
     pub routes: RouteTable,

@@ -2,9 +2,13 @@
 //! these types, and everything behind the edge trusts them.
 
 pub mod address;
+pub mod client_settings;
+pub mod dns;
 pub mod domain_name;
+pub mod guidance;
 pub mod imported_hash;
 pub mod password;
+pub mod profile;
 pub mod text;
 
 pub use address::{LocalPart, MailAddress};

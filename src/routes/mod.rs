@@ -5,6 +5,8 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
+pub mod autoconfig;
+pub mod client_settings;
 pub mod customers;
 pub mod domains;
 pub mod fallback;
@@ -12,6 +14,7 @@ pub mod health;
 pub mod openapi;
 pub mod partners;
 pub mod passwords;
+pub mod profiles;
 
 use actix_web::http::header;
 use actix_web::HttpResponse;
@@ -35,6 +38,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
     domains::configure(cfg);
     accounts::configure(cfg);
     passwords::configure(cfg);
+    profiles::configure(cfg);
+    client_settings::configure(cfg);
+    autoconfig::configure(cfg);
     audit::configure(cfg);
 }
 
@@ -168,6 +174,16 @@ where
     T: Deserialize<'de>,
 {
     Option::<T>::deserialize(d).map(Some)
+}
+
+/// After a committed change to domains or profiles: this instance's directory is
+/// reloaded before the answer goes out (other instances hear the NOTIFY sent inside
+/// the transaction). A failed reload is logged, not fatal: the change is committed,
+/// and the listener reloads on the notification anyway.
+pub async fn directory_changed(state: &crate::state::AppState) {
+    if let Err(e) = state.directory.reload(&state.pool).await {
+        tracing::warn!(error = %format!("{e:#}"), "reloading the directory failed");
+    }
 }
 
 /// Parses an id from the path; an id that is not a UUID names nothing, so 404.

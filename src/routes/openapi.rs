@@ -24,6 +24,7 @@ Conventions and decisions, beyond the product contract:
 * **Account deletion** is soft: the account leaves the mail servers at once and `GET` still shows it with `deleted_at` and `restorable_until`; `POST …/restore` brings it back as it was. `?deleted=true` lists a domain's deleted accounts. A deleted address cannot be created anew until it is purged (`409` says until when). `PATCH` of a deleted account answers `409`.
 * **Domain deletion** needs the domain to have no live accounts (`409`); deleted, still restorable accounts are purged with it.
 * **Passwords** are stored exactly as sent (no trimming, no Unicode normalisation) so that every mail client's login matches, hashed with Argon2id as `{ARGON2ID}$argon2id$v=19$…`. A refused password answers `422 password_policy` with one entry per broken rule, each with a machine code and German and English `messages`; on account creation, policy errors mixed with other bad fields answer `422 validation_failed` with all of them. `PUT …/password` answers `409` for a deleted account. The webmail change (`POST /v1/password-change`, no key, JSON or form) checks the current password before it judges the new one, so that the policy cannot be probed without it; when the new one is refused but the current one was proven, a legacy hash is still upgraded.
+* **Client settings and auto-configuration** follow the domain's server profile. Client settings list the account's enabled protocols, IMAP before POP3 and implicit TLS before STARTTLS before plain text; the first encrypted entry of each direction is `recommended`, unencrypted ones carry a `warning`. Guidance comes in German (default) or English (`?lang=`, else `Accept-Language`). The public endpoints answer for any local part of a hosted domain, `404` otherwise, never offer unencrypted endpoints, and are served from memory (reloaded on every change, by any instance, via `NOTIFY`). Apple profiles are unsigned; their identifiers are stable per address. Server profiles reject STARTTLS or plain text on 465/993/995, duplicates, ports outside 1..=65535 and invalid host names; `default` cannot be deleted, nor a profile in use (`409`).
 * **Domain names** are accepted as Unicode or A-label and normalised with UTS #46 to the lowercase A-label; paths accept either form.
 "#;
 
@@ -39,6 +40,9 @@ Conventions and decisions, beyond the product contract:
         (name = "domains", description = "Hosted mail domains"),
         (name = "accounts", description = "Mail accounts"),
         (name = "passwords", description = "Password policy, Control Panel set, webmail change"),
+        (name = "server-profiles", description = "Mail server host names and endpoints (admin writes, every key reads)"),
+        (name = "client-settings", description = "Mail-client settings, guidance, Apple profiles and DNS records"),
+        (name = "autoconfig", description = "Public auto-configuration for Thunderbird, Outlook and Apple devices"),
         (name = "audit", description = "Who changed what"),
         (name = "operations", description = "Health and metrics"),
     )

@@ -9,6 +9,7 @@ pub mod customers;
 pub mod database;
 pub mod domains;
 pub mod partners;
+pub mod profiles;
 pub mod throttle;
 
 /// One page of a keyset-paginated list: rows after `after` in the list's order.

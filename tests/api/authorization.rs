@@ -36,6 +36,17 @@ fn case(method: Method, path: &'static str, body: Option<Value>, expect: [u16; 8
     }
 }
 
+fn profile_input() -> Value {
+    json!({"incoming_host": "mail.example.at", "outgoing_host": "mail.example.at",
+           "endpoints": [{"protocol": "imap", "port": 993, "security": "tls"}, {"protocol": "smtp", "port": 465, "security": "tls"}]})
+}
+
+fn profile(name: &str) -> Value {
+    let mut p = profile_input();
+    p["name"] = json!(name);
+    p
+}
+
 #[tokio::test]
 async fn every_route_answers_every_caller_as_its_role_and_reach_allow() {
     let app = TestApp::spawn().await;
@@ -213,6 +224,60 @@ async fn every_route_answers_every_caller_as_its_role_and_reach_allow() {
             "/v1/audit-events",
             None,
             [200, 200, 200, 200, 200, 200, 401, 401],
+        ),
+        case(
+            M::GET,
+            "/v1/accounts/max@a.example/client-settings",
+            None,
+            [200, 200, 404, 200, 404, 200, 401, 401],
+        ),
+        case(
+            M::GET,
+            "/v1/accounts/max@a.example/mobileconfig",
+            None,
+            [200, 200, 404, 200, 404, 200, 401, 401],
+        ),
+        case(
+            M::GET,
+            "/v1/domains/a.example/dns-records",
+            None,
+            [200, 200, 404, 200, 404, 200, 401, 401],
+        ),
+        case(
+            M::GET,
+            "/v1/server-profiles",
+            None,
+            [200, 200, 200, 200, 200, 200, 401, 401],
+        ),
+        case(
+            M::GET,
+            "/v1/server-profiles/default",
+            None,
+            [200, 200, 200, 200, 200, 200, 401, 401],
+        ),
+        case(
+            M::POST,
+            "/v1/server-profiles",
+            Some(profile("p{n}")),
+            [201, 403, 403, 403, 403, 403, 401, 401],
+        ),
+        case(
+            M::PUT,
+            "/v1/server-profiles/extra",
+            Some(profile_input()),
+            [201, 403, 403, 403, 403, 403, 401, 401],
+        ),
+        case(
+            M::DELETE,
+            "/v1/server-profiles/p{n}",
+            None,
+            [404, 403, 403, 403, 403, 403, 401, 401],
+        ),
+        case(
+            M::GET,
+            "/mail/config-v1.1.xml?emailaddress=x%40a.example",
+            None,
+            [200; 8],
         ),
         case(M::GET, "/healthz", None, [200; 8]),
     ];

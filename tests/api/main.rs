@@ -5,6 +5,7 @@ mod accounts;
 mod api_keys;
 mod authorization;
 mod bad_input;
+mod client_settings;
 mod customers;
 mod domains;
 mod helpers;

@@ -1,0 +1,92 @@
+//! The in-memory directory that auto-configuration and client settings serve from:
+//! every server profile and which profile each hosted domain uses. Mail clients ask
+//! often and anonymously, so answering must not cost a query. The directory is
+//! reloaded after every change this instance makes, before it answers, and on every
+//! `NOTIFY mailpanel_directory` from any instance (and after a lost listener
+//! connection, which may have missed some).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use sqlx::postgres::PgListener;
+use sqlx::PgPool;
+
+use crate::domain::profile::ServerProfile;
+use crate::store::profiles;
+
+#[derive(Default)]
+struct Snapshot {
+    profiles: HashMap<String, Arc<ServerProfile>>,
+    /// A-label domain → its profile.
+    domains: HashMap<String, Arc<ServerProfile>>,
+}
+
+#[derive(Default)]
+pub struct Directory(RwLock<Arc<Snapshot>>);
+
+impl Directory {
+    pub async fn load(pool: &PgPool) -> anyhow::Result<Self> {
+        let d = Self::default();
+        d.reload(pool).await?;
+        Ok(d)
+    }
+
+    /// Reads everything anew. O(domains): fine for the tens of thousands a provider
+    /// hosts; a provider with millions would want per-domain updates instead.
+    pub async fn reload(&self, pool: &PgPool) -> anyhow::Result<()> {
+        let profiles: HashMap<String, Arc<ServerProfile>> = profiles::all(pool)
+            .await?
+            .iter()
+            .map(|r| (r.name.clone(), Arc::new(r.profile())))
+            .collect();
+        let domains = profiles::domain_profiles(pool)
+            .await?
+            .into_iter()
+            .filter_map(|(domain, profile)| Some((domain, profiles.get(&profile)?.clone())))
+            .collect();
+        let snapshot = Arc::new(Snapshot { profiles, domains });
+        if let Ok(mut current) = self.0.write() {
+            *current = snapshot;
+        }
+        Ok(())
+    }
+
+    fn snapshot(&self) -> Arc<Snapshot> {
+        self.0.read().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// The profile of a hosted domain (A-label), `None` for a domain not hosted here.
+    pub fn profile_for_domain(&self, domain: &str) -> Option<Arc<ServerProfile>> {
+        self.snapshot().domains.get(domain).cloned()
+    }
+
+    pub fn profile(&self, name: &str) -> Option<Arc<ServerProfile>> {
+        self.snapshot().profiles.get(name).cloned()
+    }
+}
+
+/// Listens for changes made by any instance and reloads; reconnects on failure.
+pub fn spawn_listener(pool: PgPool, directory: Arc<Directory>) {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = listen(&pool, &directory).await {
+                tracing::warn!(error = %format!("{e:#}"), "directory listener failed; reconnecting");
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+}
+
+async fn listen(pool: &PgPool, directory: &Directory) -> anyhow::Result<()> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(profiles::CHANNEL).await?;
+    // Whatever changed while nobody listened.
+    directory.reload(pool).await?;
+    loop {
+        // `None` means the connection was lost and re-established: notifications
+        // may have been missed, so reload either way.
+        listener.try_recv().await?;
+        directory.reload(pool).await?;
+    }
+}
