@@ -74,35 +74,21 @@ busy_p50=$(awk '/^p50_ms/ {print $2}' <<<"$busy")
 quiet_p50=$(awk '/^p50_ms/ {print $2}' <<<"$quiet")
 get_statuses=$(grep '^status' <<<"$busy" | awk '{printf "%s×%s ", $3, $2}')
 
-python3 - "$raw_rate" "$put_rate" "$quiet_p50" "$quiet_p99" "$busy_p50" "$busy_p99" "$rss_kib" "$put_statuses" "$get_statuses" "$put_errors" <<'PY'
-import sys, datetime, platform, os, re, subprocess
-raw, put, qp50, qp99, bp50, bp99, rss, put_st, get_st, sock = sys.argv[1:]
-raw, put, rss = float(raw), float(put), int(rss)
-cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-mem = next((l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal")), "0")
-section = f"""<!-- passwords:start -->
-## Password hashing under load (`bench/passwords.sh`)
+ratio=$(python3 -c "print(f'{$put_rate / $raw_rate * 100:.1f}')")
+python3 bench/write_section.py passwords <<EOF
+## Password hashing under load (\`bench/passwords.sh\`)
 
-Run {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores ({cpu}), {int(mem)//1024//1024} GiB, {platform.system()} {platform.release()}.
-Argon2id m=19456 KiB, t=2, p=1; hashing concurrency = cores, queue 256; release build.
+{machine}
+Argon2id m=19456 KiB, t=2, p=1; hashing concurrency = cores, queue 256.
 
 | measure | figure | goal |
 |---|---|---|
-| raw Argon2id hashes/s, all cores (mean of before and after the storm) | {raw:.1f} | |
-| password sets/s (`PUT …/password`, 64 clients) | {put:.1f} | |
-| sets/s ÷ raw hashes/s | {put / raw * 100:.1f}% | ≥ 90% |
-| GET `/v1/accounts/{{address}}` stream p50 / p99, alone | {qp50} ms / {qp99} ms | |
-| same GET stream (4 connections, 10 ms apart) p50 / p99, during the storm | {bp50} ms / {bp99} ms | p99 < 50 ms |
-| peak RSS of the service | {rss/1024:.1f} MiB | < 512 MB |
-| PUT answers | {put_st.strip()} {sock.strip()} | no errors but deliberate 503s |
-| GET answers during the storm | {get_st.strip()} | |
-<!-- passwords:end -->"""
-path = "BENCHMARKS.md"
-text = open(path).read() if os.path.exists(path) else "# Benchmarks\n\nEvery figure here comes from a committed script; rerun it to refresh its section.\n"
-if "<!-- passwords:start -->" in text:
-    text = re.sub(r"<!-- passwords:start -->.*?<!-- passwords:end -->", lambda _: section, text, flags=re.S)
-else:
-    text = text.rstrip() + "\n\n" + section + "\n"
-open(path, "w").write(text)
-print(section)
-PY
+| raw Argon2id hashes/s, all cores (mean of before and after the storm) | $(printf '%.1f' "$raw_rate") | |
+| password sets/s (\`PUT …/password\`, 64 clients) | $put_rate | |
+| sets/s ÷ raw hashes/s | $ratio% | ≥ 90% |
+| GET \`/v1/accounts/{address}\` stream (4 connections, 10 ms apart) p50 / p99, alone | $quiet_p50 ms / $quiet_p99 ms | |
+| the same GET stream p50 / p99, during the storm | $busy_p50 ms / $busy_p99 ms | p99 < 50 ms |
+| peak RSS of the service | $((rss_kib / 1024)) MiB | < 512 MB |
+| PUT answers | $put_statuses $put_errors | no errors but deliberate 503s |
+| GET answers during the storm | $get_statuses | |
+EOF

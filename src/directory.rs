@@ -6,9 +6,10 @@
 //! connection, which may have missed some).
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use actix_web::web::Bytes;
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 
@@ -22,8 +23,18 @@ struct Snapshot {
     domains: HashMap<String, Arc<ServerProfile>>,
 }
 
+/// Rendered auto-configuration documents, by kind and domain; emptied on every
+/// reload, so a document never outlives the profile it was rendered from.
+type Rendered = HashMap<(&'static str, String), Bytes>;
+
+/// Bound on the rendered documents kept; past it the cache starts over.
+const MAX_RENDERED: usize = 10_000;
+
 #[derive(Default)]
-pub struct Directory(RwLock<Arc<Snapshot>>);
+pub struct Directory {
+    snapshot: RwLock<Arc<Snapshot>>,
+    rendered: Mutex<Rendered>,
+}
 
 impl Directory {
     pub async fn load(pool: &PgPool) -> anyhow::Result<Self> {
@@ -46,14 +57,45 @@ impl Directory {
             .filter_map(|(domain, profile)| Some((domain, profiles.get(&profile)?.clone())))
             .collect();
         let snapshot = Arc::new(Snapshot { profiles, domains });
-        if let Ok(mut current) = self.0.write() {
+        if let Ok(mut current) = self.snapshot.write() {
             *current = snapshot;
+        }
+        if let Ok(mut rendered) = self.rendered.lock() {
+            rendered.clear();
         }
         Ok(())
     }
 
     fn snapshot(&self) -> Arc<Snapshot> {
-        self.0.read().map(|s| s.clone()).unwrap_or_default()
+        self.snapshot.read().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// A document for a hosted domain, rendered once per profile version.
+    pub fn rendered(
+        &self,
+        kind: &'static str,
+        domain: &str,
+        render: impl FnOnce(&ServerProfile) -> std::io::Result<Vec<u8>>,
+    ) -> Option<std::io::Result<Bytes>> {
+        let key = (kind, domain.to_owned());
+        if let Some(doc) = self.rendered.lock().ok().and_then(|r| r.get(&key).cloned()) {
+            return Some(Ok(doc));
+        }
+        let snapshot = self.snapshot();
+        let profile = snapshot.domains.get(domain)?.clone();
+        Some(render(&profile).map(|doc| {
+            let doc = Bytes::from(doc);
+            // Keep it only if no reload happened meanwhile (a reload swaps the
+            // snapshot before it empties the cache).
+            let current = Arc::ptr_eq(&snapshot, &self.snapshot());
+            if let Some(mut rendered) = self.rendered.lock().ok().filter(|_| current) {
+                if rendered.len() >= MAX_RENDERED {
+                    rendered.clear();
+                }
+                rendered.insert(key, doc.clone());
+            }
+            doc
+        }))
     }
 
     /// The profile of a hosted domain (A-label), `None` for a domain not hosted here.

@@ -31,35 +31,59 @@ pub enum RequestError {
     NoAddress,
 }
 
-/// The `EMailAddress` of an Autodiscover request.
+/// The `EMailAddress` of an Autodiscover request. The five predefined entities and
+/// character references are resolved (an address may hold `&` or `'`); any other
+/// entity is refused, and there is no DTD to declare one.
 pub fn requested_address(body: &str) -> Result<String, RequestError> {
     let mut reader = Reader::from_str(body);
     let mut depth = 0usize;
     let mut in_address = false;
+    let mut current = String::new();
     let mut address = None;
     for _ in 0..MAX_EVENTS {
         match reader.read_event().map_err(|_| RequestError::Malformed)? {
             Event::DocType(_) => return Err(RequestError::Doctype),
-            Event::GeneralRef(_) => return Err(RequestError::Entity),
             Event::Start(e) => {
                 depth += 1;
                 if depth > MAX_DEPTH {
                     return Err(RequestError::TooComplex);
                 }
                 in_address = e.local_name().as_ref() == "EMailAddress";
+                current.clear();
             }
             Event::End(_) => {
+                if in_address && !current.trim().is_empty() {
+                    address = Some(current.trim().to_owned());
+                }
                 depth = depth.saturating_sub(1);
                 in_address = false;
             }
-            Event::Text(t) if in_address => {
-                let text = t.trim();
-                if !text.is_empty() {
-                    address = Some(text.to_owned());
+            Event::Text(t) if in_address => current.push_str(&t),
+            Event::GeneralRef(r) => {
+                let c = if r.is_char_ref() {
+                    r.resolve_char_ref()
+                        .ok()
+                        .flatten()
+                        .ok_or(RequestError::Entity)?
+                } else {
+                    match &*r {
+                        "amp" => '&',
+                        "lt" => '<',
+                        "gt" => '>',
+                        "quot" => '"',
+                        "apos" => '\'',
+                        _ => return Err(RequestError::Entity),
+                    }
+                };
+                if in_address {
+                    current.push(c);
                 }
             }
             Event::Eof => return address.ok_or(RequestError::NoAddress),
             _ => {}
+        }
+        if current.len() > 1024 {
+            return Err(RequestError::TooComplex);
         }
     }
     Err(RequestError::TooComplex)
@@ -104,7 +128,7 @@ fn protocol_block(
 
 /// The answer for `address` (any local part of a hosted domain).
 pub fn response(address: &str, profile: &ServerProfile) -> std::io::Result<Vec<u8>> {
-    let mut w = Writer::new_with_indent(Cursor::new(Vec::new()), b' ', 2);
+    let mut w = Writer::new(Cursor::new(Vec::new()));
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))?;
     w.create_element("Autodiscover")
         .with_attribute((
@@ -163,6 +187,13 @@ mod tests {
             requested_address(REQUEST),
             Ok("max@mustermann.at".to_owned())
         );
+    }
+
+    #[test]
+    fn resolves_predefined_entities_only() {
+        let req =
+            "<a><Request><EMailAddress>o&apos;brien&amp;co&#64;x.at</EMailAddress></Request></a>";
+        assert_eq!(requested_address(req), Ok("o'brien&co@x.at".to_owned()));
     }
 
     #[test]

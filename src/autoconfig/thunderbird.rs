@@ -47,7 +47,7 @@ pub fn document(
     display_domain: &str,
     profile: &ServerProfile,
 ) -> std::io::Result<Vec<u8>> {
-    let mut w = Writer::new_with_indent(Cursor::new(Vec::new()), b' ', 2);
+    let mut w = Writer::new(Cursor::new(Vec::new()));
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     w.create_element("clientConfig")
         .with_attribute(("version", "1.1"))

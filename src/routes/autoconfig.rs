@@ -30,6 +30,9 @@ const AUTODISCOVER_PATH: &str = "/autodiscover/autodiscover.xml";
 /// Autodiscover requests are a few hundred bytes.
 const AUTODISCOVER_MAX_BODY: usize = 16 * 1024;
 const CACHE: &str = "public, max-age=300";
+/// Stands for the login name in the rendered Autodiscover document; XML escaping
+/// leaves it as it is.
+const LOGIN_PLACEHOLDER: &str = "%LOGINNAME%";
 
 /// Outlook spells the Autodiscover path in any letter case; route them all to one.
 pub async fn autodiscover_path_case(
@@ -76,11 +79,11 @@ fn profile_for(
         .ok_or_else(|| ApiError::not_found("hosted domain"))
 }
 
-fn xml(body: Vec<u8>) -> HttpResponse {
+fn xml(body: impl Into<web::Bytes>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/xml; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, CACHE))
-        .body(body)
+        .body(body.into())
 }
 
 /// The domain Thunderbird asks about: from `emailaddress`, else from a
@@ -110,13 +113,14 @@ fn thunderbird_domain(req: &HttpRequest) -> Result<DomainName, ApiError> {
 
 fn thunderbird_answer(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, ApiError> {
     let domain = thunderbird_domain(req)?;
-    let profile = state
+    let doc = state
         .directory
-        .profile_for_domain(domain.as_str())
-        .ok_or_else(|| ApiError::not_found("hosted domain"))?;
-    let body = thunderbird::document(domain.as_str(), &domain.to_unicode(), &profile)
+        .rendered("thunderbird", domain.as_str(), |profile| {
+            thunderbird::document(domain.as_str(), &domain.to_unicode(), profile)
+        })
+        .ok_or_else(|| ApiError::not_found("hosted domain"))?
         .map_err(anyhow::Error::from)?;
-    Ok(xml(body))
+    Ok(xml(doc))
 }
 
 /// Thunderbird autoconfig (`clientConfig` 1.1).
@@ -166,10 +170,22 @@ async fn outlook_autodiscover(
         autodiscover::requested_address(text).map_err(|e| ApiError::Malformed(e.to_string()))?;
     let address = MailAddress::parse(&raw)
         .map_err(|_| ApiError::Malformed("EMailAddress is not a mail address".into()))?;
-    let profile = profile_for(&state, &address)?;
-    let body =
-        autodiscover::response(&address.to_string(), &profile).map_err(anyhow::Error::from)?;
-    Ok(xml(body))
+    // The document differs between addresses only in LoginName: render it once per
+    // domain with a placeholder, then put in the escaped address.
+    let template = state
+        .directory
+        .rendered("autodiscover", address.domain().as_str(), |profile| {
+            autodiscover::response(LOGIN_PLACEHOLDER, profile)
+        })
+        .ok_or_else(|| ApiError::not_found("hosted domain"))?
+        .map_err(anyhow::Error::from)?;
+    let template = std::str::from_utf8(&template).map_err(anyhow::Error::from)?;
+    let login = address.to_string();
+    let body = template.replace(
+        LOGIN_PLACEHOLDER,
+        &quick_xml::escape::escape(login.as_str()),
+    );
+    Ok(xml(body.into_bytes()))
 }
 
 /// Apple configuration profile for any address of a hosted domain.

@@ -32,6 +32,9 @@ use crate::store::{self, PageRequest};
 /// Registers every route; the same function builds the served app and the spec.
 pub fn configure(cfg: &mut ServiceConfig) {
     health::configure(cfg);
+    // Early: actix tries routes in order, and every dynamic pattern before a match
+    // costs a regex run; mail clients ask these the most.
+    autoconfig::configure(cfg);
     partners::configure(cfg);
     customers::configure(cfg);
     api_keys::configure(cfg);
@@ -40,7 +43,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
     passwords::configure(cfg);
     profiles::configure(cfg);
     client_settings::configure(cfg);
-    autoconfig::configure(cfg);
     audit::configure(cfg);
 }
 

@@ -340,6 +340,31 @@ async fn autodiscover_answers_outlook_in_its_own_schema() {
 }
 
 #[tokio::test]
+async fn autodiscover_escapes_what_an_address_may_hold() {
+    let app = app_with_account().await;
+    let request = "<Autodiscover><Request><EMailAddress>o&apos;brien&amp;co@mustermann.at</EMailAddress></Request></Autodiscover>";
+    let res = app
+        .client
+        .post(app.url("/autodiscover/autodiscover.xml"))
+        .body(request)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("<LoginName>o&apos;brien&amp;co@mustermann.at</LoginName>"),
+        "{body}"
+    );
+    let doc = roxmltree::Document::parse(&body).unwrap();
+    let account = child(child(doc.root_element(), "Response"), "Account");
+    assert_eq!(
+        text(child(account, "Protocol"), "LoginName"),
+        "o'brien&co@mustermann.at"
+    );
+}
+
+#[tokio::test]
 async fn apple_profiles_configure_imap_and_smtp_with_stable_identifiers() {
     let app = app_with_account().await;
     let res = app
