@@ -178,9 +178,20 @@ async fn authenticate(req: HttpRequest) -> Result<Caller, ApiError> {
     let token = bearer(&req).ok_or(ApiError::Unauthorized)?;
     let key = token.expose_secret();
     let lookup = lookup_of(key).ok_or(ApiError::Unauthorized)?;
-    let row = store::api_keys::find_active_by_lookup(&state.pool, lookup)
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
+    // Keys are read on every request: from memory when this instance has seen the
+    // key since the last key change anywhere (see `changes`).
+    let cache = &state.memory.keys;
+    let row = match cache.get(&lookup.to_owned()) {
+        Some(row) => row,
+        None => {
+            let generation = cache.generation();
+            let row = store::api_keys::find_active_by_lookup(&state.pool, lookup)
+                .await?
+                .ok_or(ApiError::Unauthorized)?;
+            cache.insert(generation, lookup.to_owned(), row.clone());
+            row
+        }
+    };
     if !bool::from(row.secret_hash.as_slice().ct_eq(&digest(key))) {
         return Err(ApiError::Unauthorized);
     }

@@ -5,13 +5,10 @@
 //! `NOTIFY mailpanel_directory` from any instance (and after a lost listener
 //! connection, which may have missed some).
 
+use actix_web::web::Bytes;
+use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
-
-use actix_web::web::Bytes;
-use sqlx::postgres::PgListener;
-use sqlx::PgPool;
 
 use crate::domain::profile::ServerProfile;
 use crate::store::profiles;
@@ -105,30 +102,5 @@ impl Directory {
 
     pub fn profile(&self, name: &str) -> Option<Arc<ServerProfile>> {
         self.snapshot().profiles.get(name).cloned()
-    }
-}
-
-/// Listens for changes made by any instance and reloads; reconnects on failure.
-pub fn spawn_listener(pool: PgPool, directory: Arc<Directory>) {
-    tokio::spawn(async move {
-        loop {
-            if let Err(e) = listen(&pool, &directory).await {
-                tracing::warn!(error = %format!("{e:#}"), "directory listener failed; reconnecting");
-            }
-            tokio::time::sleep(Duration::from_secs(1)).await;
-        }
-    });
-}
-
-async fn listen(pool: &PgPool, directory: &Directory) -> anyhow::Result<()> {
-    let mut listener = PgListener::connect_with(pool).await?;
-    listener.listen(profiles::CHANNEL).await?;
-    // Whatever changed while nobody listened.
-    directory.reload(pool).await?;
-    loop {
-        // `None` means the connection was lost and re-established: notifications
-        // may have been missed, so reload either way.
-        listener.try_recv().await?;
-        directory.reload(pool).await?;
     }
 }

@@ -5,6 +5,8 @@
 
 pub mod auth;
 pub mod autoconfig;
+pub mod cache;
+pub mod changes;
 pub mod cli;
 pub mod config;
 pub mod directory;

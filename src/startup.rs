@@ -45,8 +45,8 @@ impl Application {
         let port = listener.local_addr()?.port();
         let spec = routes::openapi::spec();
         let settings = Arc::new(settings);
-        let directory = Arc::new(crate::directory::Directory::load(&pool).await?);
-        crate::directory::spawn_listener(pool.clone(), directory.clone());
+        let memory = Arc::new(crate::changes::Memory::load(&pool).await?);
+        crate::changes::spawn_listener(pool.clone(), memory.clone());
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             hasher: Hasher::new(
@@ -54,7 +54,7 @@ impl Application {
                 settings.hash_concurrency,
                 settings.hash_queue,
             )?,
-            directory,
+            memory,
             key_usage: KeyUsage::default(),
             metrics: Metrics::new()?,
             routes: fallback::RouteTable::from_openapi(&spec),

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::changes::Memory;
 use crate::config::Settings;
-use crate::directory::Directory;
 use crate::metrics::Metrics;
 use crate::passwords::Hasher;
 use crate::routes::fallback::RouteTable;
@@ -17,7 +17,7 @@ pub struct AppState {
     pub pool: PgPool,
     pub settings: Arc<Settings>,
     pub hasher: Hasher,
-    pub directory: Arc<Directory>,
+    pub memory: Arc<Memory>,
     pub key_usage: KeyUsage,
     pub metrics: Metrics,
     pub routes: RouteTable,

@@ -121,17 +121,39 @@ pub struct Values<'a> {
     pub webmail: &'a str,
 }
 
+/// Fills `{name}` placeholders in one pass; an unknown name stays as it is.
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + 128);
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('}') else {
+            rest = &rest[start..];
+            break;
+        };
+        let name = &after[..end];
+        match values.iter().find(|(k, _)| *k == name) {
+            Some((_, value)) => out.push_str(value),
+            None => out.push_str(&rest[start..start + end + 2]),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 pub fn render(language: Language, v: &Values<'_>) -> Guidance {
-    let fill = |text: &str| {
-        text.replace("{address}", v.address)
-            .replace("{incoming_host}", v.incoming_host)
-            .replace("{outgoing_host}", v.outgoing_host)
-            .replace("{incoming_list}", &v.incoming_list)
-            .replace("{outgoing_list}", &v.outgoing_list)
-            .replace("{tls_ports}", &v.tls_ports)
-            .replace("{starttls_ports}", &v.starttls_ports)
-            .replace("{webmail}", v.webmail)
-    };
+    let values = [
+        ("address", v.address),
+        ("incoming_host", v.incoming_host),
+        ("outgoing_host", v.outgoing_host),
+        ("incoming_list", v.incoming_list.as_str()),
+        ("outgoing_list", v.outgoing_list.as_str()),
+        ("tls_ports", v.tls_ports.as_str()),
+        ("starttls_ports", v.starttls_ports.as_str()),
+        ("webmail", v.webmail),
+    ];
     let sections = SECTIONS
         .iter()
         .map(|(id, de_title, de_body, en_title, en_body)| {
@@ -142,7 +164,7 @@ pub fn render(language: Language, v: &Values<'_>) -> Guidance {
             Section {
                 id,
                 title: (*title).to_owned(),
-                body: fill(body),
+                body: fill(body, &values),
             }
         })
         .collect();
@@ -164,6 +186,12 @@ mod tests {
         assert_eq!(Language::choose(None, Some("de-AT")), Some(Language::De));
         assert_eq!(Language::choose(None, Some("fr")), Some(Language::De));
         assert_eq!(Language::choose(None, None), Some(Language::De));
+    }
+
+    #[test]
+    fn fill_replaces_known_names_and_keeps_the_rest() {
+        assert_eq!(fill("a {x} b {y} {", &[("x", "1")]), "a 1 b {y} {");
+        assert_eq!(fill("{x}{x}", &[("x", "ü")]), "üü");
     }
 
     #[test]

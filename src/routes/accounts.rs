@@ -13,7 +13,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::domains::find_in_reach;
 use super::passwords::check_policy;
-use super::{audit_event, created, into_page, nullable, page_request, with_etag, Page};
+use super::{
+    announce, audit_event, changed, created, into_page, nullable, page_request, with_etag, Page,
+};
 use crate::auth::{Caller, Role};
 use crate::domain::imported_hash::ImportedHash;
 use crate::domain::password::Context;
@@ -22,6 +24,7 @@ use crate::domain::{LocalPart, MailAddress};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{if_match, Json, Query};
 use crate::state::AppState;
+use crate::store::changes::Change;
 use crate::store::{self, accounts::AccountChange, accounts::AccountRow, accounts::NewAccount};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -345,7 +348,9 @@ async fn create(
     let mut event = account_event(&caller, "account.created", &row, &address);
     event.details = serde_json::json!({ "password": origin });
     store::audit::record(&mut *tx, &event).await?;
+    announce(&mut tx, &[Change::Accounts]).await?;
     tx.commit().await?;
+    changed(&state, &[Change::Accounts]).await;
     Ok(created(
         &format!("/v1/accounts/{address}"),
         row.version,
@@ -449,7 +454,9 @@ async fn update(
         "protocols": {"imap": change.imap, "pop3": change.pop3, "smtp": change.smtp},
     });
     store::audit::record(&mut *tx, &event).await?;
+    announce(&mut tx, &[Change::Accounts]).await?;
     tx.commit().await?;
+    changed(&state, &[Change::Accounts]).await;
     Ok(with_etag(StatusCode::OK, row.version, &Account::from(row)))
 }
 
@@ -478,7 +485,9 @@ async fn remove(
             serde_json::json!({ "retention_days": state.settings.account_retention_days });
         store::audit::record(&mut *tx, &event).await?;
     }
+    announce(&mut tx, &[Change::Accounts]).await?;
     tx.commit().await?;
+    changed(&state, &[Change::Accounts]).await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -510,7 +519,9 @@ async fn restore(
     let address = row.address();
     let event = account_event(&caller, "account.restored", &row, &address);
     store::audit::record(&mut *tx, &event).await?;
+    announce(&mut tx, &[Change::Accounts]).await?;
     tx.commit().await?;
+    changed(&state, &[Change::Accounts]).await;
     Ok(with_etag(StatusCode::OK, row.version, &Account::from(row)))
 }
 
@@ -533,6 +544,7 @@ pub async fn purge_expired(pool: &sqlx::PgPool) -> anyhow::Result<usize> {
         )
         .await?;
     }
+    announce(&mut tx, &[Change::Accounts]).await?;
     tx.commit().await?;
     Ok(purged.len())
 }

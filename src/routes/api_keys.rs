@@ -9,12 +9,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::{audit_event, into_page, page_request, parse_id, Page};
+use super::{announce, audit_event, changed, into_page, page_request, parse_id, Page};
 use crate::auth::{mint_key, Caller, Reach, Role, KEY_PREFIX};
 use crate::domain::text;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, Query};
 use crate::state::AppState;
+use crate::store::changes::Change;
 use crate::store::{self, api_keys::KeyRow, api_keys::NewKeyRow};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -252,6 +253,8 @@ async fn revoke(
     event.customer_id = row.customer_id;
     event.details = serde_json::json!({"key_id": row.id});
     store::audit::record(&mut *tx, &event).await?;
+    announce(&mut tx, &[Change::Keys]).await?;
     tx.commit().await?;
+    changed(&state, &[Change::Keys]).await;
     Ok(HttpResponse::NoContent().finish())
 }

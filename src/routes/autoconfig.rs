@@ -74,6 +74,7 @@ fn profile_for(
     address: &MailAddress,
 ) -> Result<std::sync::Arc<ServerProfile>, ApiError> {
     state
+        .memory
         .directory
         .profile_for_domain(address.domain().as_str())
         .ok_or_else(|| ApiError::not_found("hosted domain"))
@@ -114,6 +115,7 @@ fn thunderbird_domain(req: &HttpRequest) -> Result<DomainName, ApiError> {
 fn thunderbird_answer(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, ApiError> {
     let domain = thunderbird_domain(req)?;
     let doc = state
+        .memory
         .directory
         .rendered("thunderbird", domain.as_str(), |profile| {
             thunderbird::document(domain.as_str(), &domain.to_unicode(), profile)
@@ -173,6 +175,7 @@ async fn outlook_autodiscover(
     // The document differs between addresses only in LoginName: render it once per
     // domain with a placeholder, then put in the escaped address.
     let template = state
+        .memory
         .directory
         .rendered("autodiscover", address.domain().as_str(), |profile| {
             autodiscover::response(LOGIN_PLACEHOLDER, profile)

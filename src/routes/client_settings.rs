@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::domains::find_in_reach;
-use crate::auth::Caller;
+use crate::auth::{Caller, Reach};
 use crate::autoconfig::mobileconfig;
 use crate::domain::client_settings::{self, ClientSettings, Enabled};
 use crate::domain::dns::{self, Record};
@@ -42,7 +42,9 @@ pub struct DnsQuery {
     pub format: Option<String>,
 }
 
-/// A live account in reach with its domain's profile.
+/// A live account in reach with its domain's profile. Read from the account cache:
+/// settings are a read that tolerates a change arriving a moment late from another
+/// instance (this instance's own changes empty the cache before they answer).
 async fn account_and_profile(
     state: &AppState,
     caller: &Caller,
@@ -50,20 +52,37 @@ async fn account_and_profile(
 ) -> Result<(AccountRow, std::sync::Arc<ServerProfile>), ApiError> {
     let not_found = || ApiError::not_found("account");
     let address = MailAddress::parse(raw).map_err(|_| not_found())?;
-    let account = store::accounts::get(
-        &state.pool,
-        caller.reach,
-        address.domain().as_str(),
-        address.local_part().as_str(),
-    )
-    .await?
-    .ok_or_else(not_found)?;
+    let key = (
+        address.domain().as_str().to_owned(),
+        address.local_part().as_str().to_owned(),
+    );
+    let cache = &state.memory.accounts;
+    let account = match cache.get(&key) {
+        Some(account) => account,
+        None => {
+            let generation = cache.generation();
+            let account = store::accounts::get(&state.pool, Reach::All, &key.0, &key.1)
+                .await?
+                .ok_or_else(not_found)?;
+            cache.insert(generation, key, account.clone());
+            account
+        }
+    };
+    let in_reach = match caller.reach {
+        Reach::All => true,
+        Reach::Partner(p) => account.partner_id == Some(p),
+        Reach::Customer(c) => account.customer_id == c,
+    };
+    if !in_reach {
+        return Err(not_found());
+    }
     if account.deleted_at.is_some() {
         return Err(ApiError::Conflict(
             "the account is deleted; restore it first".into(),
         ));
     }
     let profile = state
+        .memory
         .directory
         .profile_for_domain(&account.domain)
         .ok_or_else(|| {
@@ -176,6 +195,7 @@ async fn dns_records(
     };
     let row = find_in_reach(&state, &caller, &domain).await?;
     let profile = state
+        .memory
         .directory
         .profile_for_domain(&row.name)
         .ok_or_else(|| anyhow::anyhow!("domain {} has no profile in the directory", row.name))?;

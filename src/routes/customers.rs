@@ -9,12 +9,16 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::{audit_event, created, into_page, nullable, page_request, parse_id, with_etag, Page};
+use super::{
+    announce, audit_event, changed, created, into_page, nullable, page_request, parse_id,
+    with_etag, Page,
+};
 use crate::auth::{Caller, Reach, Role};
 use crate::domain::text::{self, Checks};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{if_match, Json, Query};
 use crate::state::AppState;
+use crate::store::changes::Change;
 use crate::store::{self, customers::CustomerChange, customers::CustomerRow};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -260,6 +264,8 @@ async fn remove(
     event.partner_id = current.partner_id;
     event.customer_id = Some(id);
     store::audit::record(&mut *tx, &event).await?;
+    announce(&mut tx, &[Change::Keys]).await?;
     tx.commit().await?;
+    changed(&state, &[Change::Keys]).await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -9,12 +9,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::{audit_event, created, directory_changed, into_page, page_request, with_etag, Page};
+use super::{announce, audit_event, changed, created, into_page, page_request, with_etag, Page};
 use crate::auth::{Caller, Reach, Role};
 use crate::domain::{text, DomainName};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{if_match, Json, Query};
 use crate::state::AppState;
+use crate::store::changes::Change;
 use crate::store::{self, domains::DomainChange, domains::DomainRow};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -160,9 +161,9 @@ async fn create(
     event.customer_id = Some(customer_id);
     event.domain = Some(name.as_str());
     store::audit::record(&mut *tx, &event).await?;
-    store::profiles::notify_changed(&mut *tx).await?;
+    announce(&mut tx, &[Change::Directory]).await?;
     tx.commit().await?;
-    directory_changed(&state).await;
+    changed(&state, &[Change::Directory]).await;
     Ok(created(
         &format!("/v1/domains/{}", row.name),
         row.version,
@@ -240,9 +241,9 @@ async fn update(
     event.domain = Some(&current.name);
     event.details = serde_json::json!({"server_profile": change.server_profile, "customer_id": change.customer_id});
     store::audit::record(&mut *tx, &event).await?;
-    store::profiles::notify_changed(&mut *tx).await?;
+    announce(&mut tx, &[Change::Directory, Change::Accounts]).await?;
     tx.commit().await?;
-    directory_changed(&state).await;
+    changed(&state, &[Change::Directory, Change::Accounts]).await;
     Ok(with_etag(StatusCode::OK, row.version, &Domain::from(row)))
 }
 
@@ -271,8 +272,8 @@ async fn remove(
     event.customer_id = Some(current.customer_id);
     event.domain = Some(&current.name);
     store::audit::record(&mut *tx, &event).await?;
-    store::profiles::notify_changed(&mut *tx).await?;
+    announce(&mut tx, &[Change::Directory, Change::Accounts]).await?;
     tx.commit().await?;
-    directory_changed(&state).await;
+    changed(&state, &[Change::Directory, Change::Accounts]).await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -27,14 +27,16 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::etag;
+use crate::store::changes::Change;
 use crate::store::{self, PageRequest};
 
 /// Registers every route; the same function builds the served app and the spec.
 pub fn configure(cfg: &mut ServiceConfig) {
     health::configure(cfg);
     // Early: actix tries routes in order, and every dynamic pattern before a match
-    // costs a regex run; mail clients ask these the most.
+    // costs a regex run; mail clients and the Control Panel ask these the most.
     autoconfig::configure(cfg);
+    client_settings::configure(cfg);
     partners::configure(cfg);
     customers::configure(cfg);
     api_keys::configure(cfg);
@@ -42,7 +44,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
     accounts::configure(cfg);
     passwords::configure(cfg);
     profiles::configure(cfg);
-    client_settings::configure(cfg);
     audit::configure(cfg);
 }
 
@@ -178,14 +179,20 @@ where
     Option::<T>::deserialize(d).map(Some)
 }
 
-/// After a committed change to domains or profiles: this instance's directory is
-/// reloaded before the answer goes out (other instances hear the NOTIFY sent inside
-/// the transaction). A failed reload is logged, not fatal: the change is committed,
-/// and the listener reloads on the notification anyway.
-pub async fn directory_changed(state: &crate::state::AppState) {
-    if let Err(e) = state.directory.reload(&state.pool).await {
-        tracing::warn!(error = %format!("{e:#}"), "reloading the directory failed");
+/// After a committed change: this instance applies it to its memory before the
+/// answer goes out (other instances hear the NOTIFY sent inside the transaction).
+pub async fn changed(state: &crate::state::AppState, changes: &[Change]) {
+    for change in changes {
+        state.memory.apply(&state.pool, *change).await;
     }
+}
+
+/// Announces changes inside the transaction that makes them.
+pub async fn announce(tx: &mut sqlx::PgConnection, changes: &[Change]) -> Result<(), ApiError> {
+    for change in changes {
+        store::changes::announce(&mut *tx, *change).await?;
+    }
+    Ok(())
 }
 
 /// Parses an id from the path; an id that is not a UUID names nothing, so 404.

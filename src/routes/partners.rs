@@ -8,12 +8,15 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::{audit_event, created, into_page, page_request, parse_id, with_etag, Page};
+use super::{
+    announce, audit_event, changed, created, into_page, page_request, parse_id, with_etag, Page,
+};
 use crate::auth::{Caller, Role};
 use crate::domain::text;
 use crate::error::ApiError;
 use crate::extract::{if_match, Json, Query};
 use crate::state::AppState;
+use crate::store::changes::Change;
 use crate::store::{self, partners::PartnerRow};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -190,6 +193,8 @@ async fn remove(
     let mut event = audit_event(&caller, "partner.deleted");
     event.partner_id = Some(id);
     store::audit::record(&mut *tx, &event).await?;
+    announce(&mut tx, &[Change::Keys]).await?;
     tx.commit().await?;
+    changed(&state, &[Change::Keys]).await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -8,12 +8,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{audit_event, created, directory_changed, with_etag, Page};
+use super::{announce, audit_event, changed, created, with_etag, Page};
 use crate::auth::{Caller, Role};
 use crate::domain::profile::{self, Endpoint, ProfileInput};
 use crate::error::ApiError;
 use crate::extract::{if_match, Json};
 use crate::state::AppState;
+use crate::store::changes::Change;
 use crate::store::{self, profiles::ProfileRow};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -101,9 +102,9 @@ async fn save(
     );
     event.details = serde_json::json!({ "name": profile.name });
     store::audit::record(&mut *tx, &event).await?;
-    store::profiles::notify_changed(&mut *tx).await?;
+    announce(&mut tx, &[Change::Directory]).await?;
     tx.commit().await?;
-    directory_changed(state).await;
+    changed(state, &[Change::Directory]).await;
     Ok(saved)
 }
 
@@ -226,8 +227,8 @@ async fn remove(
     let mut event = audit_event(&caller, "server_profile.deleted");
     event.details = serde_json::json!({ "name": name.as_str() });
     store::audit::record(&mut *tx, &event).await?;
-    store::profiles::notify_changed(&mut *tx).await?;
+    announce(&mut tx, &[Change::Directory]).await?;
     tx.commit().await?;
-    directory_changed(&state).await;
+    changed(&state, &[Change::Directory]).await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
+pub mod changes;
 pub mod customers;
 pub mod database;
 pub mod domains;

@@ -103,14 +103,3 @@ pub async fn domain_profiles(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(Strin
         .fetch_all(db)
         .await
 }
-
-pub const CHANNEL: &str = "mailpanel_directory";
-
-/// Tells every instance (at commit) that domains or profiles changed.
-pub async fn notify_changed(db: impl PgExecutor<'_>) -> sqlx::Result<()> {
-    sqlx::query("SELECT pg_notify($1, '')")
-        .bind(CHANNEL)
-        .execute(db)
-        .await?;
-    Ok(())
-}

@@ -146,3 +146,51 @@ async fn a_partner_cannot_mint_keys_above_its_reach() {
     assert_eq!(created["partner_id"], a.as_str());
     assert_eq!(created["read_only"], true);
 }
+
+#[tokio::test]
+async fn a_key_revoked_on_one_instance_stops_working_on_another() {
+    let first = TestApp::spawn().await;
+    let second = TestApp::spawn_on(crate::helpers::test_settings(&first.database_url)).await;
+    let c = first.create_customer("Max", None).await;
+    let created: Value = first
+        .admin(
+            Method::POST,
+            "/v1/api-keys",
+            Some(json!({"role": "customer", "customer_id": c})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let key = created["key"].as_str().unwrap();
+    // The second instance has seen (and keeps) the key.
+    assert_eq!(
+        second
+            .call(Method::GET, "/v1/customers", Some(key), None)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let res = first
+        .admin(
+            Method::DELETE,
+            &format!("/v1/api-keys/{}", created["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let mut refused = false;
+    for _ in 0..50 {
+        if second
+            .call(Method::GET, "/v1/customers", Some(key), None)
+            .await
+            .status()
+            == StatusCode::UNAUTHORIZED
+        {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(refused, "the second instance still accepts the revoked key");
+}

@@ -741,3 +741,54 @@ async fn bad_input_on_the_public_endpoints_is_small_and_never_a_500() {
         assert!(!text.contains("root:"), "an external entity was resolved");
     }
 }
+
+#[tokio::test]
+async fn settings_on_another_instance_follow_account_changes() {
+    let first = app_with_account().await;
+    let second = TestApp::spawn_on(crate::helpers::test_settings(&first.database_url)).await;
+    let path = "/v1/accounts/max@mustermann.at/client-settings";
+    let pop3_listed = |s: &Value| {
+        s["incoming"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["protocol"] == "pop3")
+    };
+    let s: Value = second
+        .admin(Method::GET, path, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(pop3_listed(&s));
+    first
+        .admin(
+            Method::PATCH,
+            "/v1/accounts/max@mustermann.at",
+            Some(json!({"protocols": {"pop3": false}})),
+        )
+        .await;
+    let mut followed = false;
+    for _ in 0..50 {
+        let s: Value = second
+            .admin(Method::GET, path, None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        if !pop3_listed(&s) {
+            followed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(followed, "the second instance kept the old protocols");
+    // And on the instance that made the change, at once.
+    let s: Value = first
+        .admin(Method::GET, path, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(!pop3_listed(&s));
+}
