@@ -119,9 +119,23 @@ pub async fn get(
     domain: &str,
     local_part: &str,
 ) -> sqlx::Result<Option<AccountRow>> {
+    by_address(db, SELECT, reach, domain, local_part).await
+}
+
+/// One account in reach by address, selected with `select`.
+async fn by_address<T>(
+    db: impl PgExecutor<'_>,
+    select: &str,
+    reach: Reach,
+    domain: &str,
+    local_part: &str,
+) -> sqlx::Result<Option<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
     let (p, c) = reach.filters();
     sqlx::query_as(&format!(
-        "{SELECT} WHERE {IN_REACH} AND d.name = $3 AND a.local_part = $4"
+        "{select} WHERE {IN_REACH} AND d.name = $3 AND a.local_part = $4"
     ))
     .bind(p)
     .bind(c)
@@ -298,17 +312,8 @@ pub async fn get_with_hash(
     domain: &str,
     local_part: &str,
 ) -> sqlx::Result<Option<AccountWithHash>> {
-    let (p, c) = reach.filters();
     let select = SELECT.replacen(" FROM accounts a", ", a.password_hash FROM accounts a", 1);
-    sqlx::query_as(&format!(
-        "{select} WHERE {IN_REACH} AND d.name = $3 AND a.local_part = $4"
-    ))
-    .bind(p)
-    .bind(c)
-    .bind(domain)
-    .bind(local_part)
-    .fetch_optional(db)
-    .await
+    by_address(db, &select, reach, domain, local_part).await
 }
 
 /// Stores a new password's hash if the stored hash is still `expected` (so that two

@@ -4,10 +4,7 @@ use serde_json::{json, Value};
 use crate::helpers::{assert_problem, TestApp, STRONG_PASSWORD};
 
 async fn app_with_domain() -> TestApp {
-    let app = TestApp::spawn().await;
-    let c = app.create_customer("Max", None).await;
-    app.create_domain("mustermann.at", &c).await;
-    app
+    TestApp::with_domain(|_| {}).await
 }
 
 #[tokio::test]

@@ -7,10 +7,7 @@ use serde_json::{json, Value};
 use crate::helpers::{assert_problem, TestApp};
 
 async fn app_with_account() -> TestApp {
-    let app = TestApp::spawn().await;
-    let c = app.create_customer("Max", None).await;
-    app.create_domain("mustermann.at", &c).await;
-    app.create_account("mustermann.at", "max").await;
+    let app = TestApp::with_account(|_| {}).await;
     app.admin(
         Method::PATCH,
         "/v1/accounts/max@mustermann.at",
@@ -536,19 +533,15 @@ async fn another_instance_sees_profile_and_domain_changes() {
     let second = TestApp::spawn_on(crate::helpers::test_settings(&first.database_url)).await;
     let c = first.create_customer("Eva", None).await;
     first.create_domain("eva.example", &c).await;
-    let mut found = false;
-    for _ in 0..50 {
-        let (status, _, _) = get_text(
+    let found = crate::helpers::eventually(|| async {
+        get_text(
             &second,
             "/mail/config-v1.1.xml?emailaddress=eva%40eva.example",
         )
-        .await;
-        if status == StatusCode::OK {
-            found = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+        .await
+        .0 == StatusCode::OK
+    })
+    .await;
     assert!(found, "the second instance never heard of the new domain");
 }
 
@@ -768,20 +761,16 @@ async fn settings_on_another_instance_follow_account_changes() {
             Some(json!({"protocols": {"pop3": false}})),
         )
         .await;
-    let mut followed = false;
-    for _ in 0..50 {
+    let followed = crate::helpers::eventually(|| async {
         let s: Value = second
             .admin(Method::GET, path, None)
             .await
             .json()
             .await
             .unwrap();
-        if !pop3_listed(&s) {
-            followed = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+        !pop3_listed(&s)
+    })
+    .await;
     assert!(followed, "the second instance kept the old protocols");
     // And on the instance that made the change, at once.
     let s: Value = first

@@ -178,6 +178,21 @@ impl TestApp {
         res.json().await.unwrap()
     }
 
+    /// A fresh app with a customer's domain `mustermann.at`.
+    pub async fn with_domain(adjust: impl FnOnce(&mut Settings)) -> Self {
+        let app = Self::spawn_with(adjust).await;
+        let c = app.create_customer("Max", None).await;
+        app.create_domain("mustermann.at", &c).await;
+        app
+    }
+
+    /// The same with the account `max@mustermann.at` (password `STRONG_PASSWORD`).
+    pub async fn with_account(adjust: impl FnOnce(&mut Settings)) -> Self {
+        let app = Self::with_domain(adjust).await;
+        app.create_account("mustermann.at", "max").await;
+        app
+    }
+
     /// Two partners with one customer each, each customer with a domain and an
     /// account: the fixture of the authorization tests.
     pub async fn tenants(&self) -> Tenants {
@@ -206,6 +221,21 @@ pub struct Tenants {
 }
 
 pub const STRONG_PASSWORD: &str = "Fahrrad-Kaffee-Wien-2026";
+
+/// Polls `check` until it holds (another instance hears of a change a moment later).
+pub async fn eventually<F, Fut>(mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..50 {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}
 
 pub async fn id_of(res: Response) -> String {
     let body: Value = res.json().await.unwrap();

@@ -17,11 +17,7 @@ async fn app_with_account() -> TestApp {
 }
 
 async fn app_with_account_and(adjust: impl FnOnce(&mut mailpanel::config::Settings)) -> TestApp {
-    let app = TestApp::spawn_with(adjust).await;
-    let c = app.create_customer("Max", None).await;
-    app.create_domain("mustermann.at", &c).await;
-    app.create_account("mustermann.at", "max").await;
-    app
+    TestApp::with_account(adjust).await
 }
 
 async fn stored_hash(app: &TestApp, local: &str) -> String {
