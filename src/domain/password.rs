@@ -15,6 +15,8 @@ use crate::error::{FieldError, Messages};
 pub const MAX_LEN: usize = 128;
 /// API.md: configurable, never below this.
 pub const MIN_LEN_FLOOR: usize = 8;
+/// The local-part rule applies to local parts at least this long.
+pub const MIN_LOCAL_PART_RULE: usize = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {
@@ -131,7 +133,11 @@ pub fn violations(policy: &Policy, password: &SecretString, ctx: &Context<'_>) -
     if pw.chars().any(char::is_control) {
         broken.push(Rule::ControlCharacters);
     }
-    if !ctx.local_part.is_empty() && pw.to_lowercase().contains(&ctx.local_part.to_lowercase()) {
+    // A local part of one or two characters ("a", "jo") would forbid half the
+    // alphabet; zxcvbn still gets it as context.
+    if ctx.local_part.chars().count() >= MIN_LOCAL_PART_RULE
+        && pw.to_lowercase().contains(&ctx.local_part.to_lowercase())
+    {
         broken.push(Rule::ContainsLocalPart);
     }
     if broken.is_empty() {
@@ -230,6 +236,18 @@ mod tests {
         );
         assert_eq!(check("passwordpassword"), vec![Rule::TooWeak]);
         assert_eq!(check("mustermann.at2026"), vec![Rule::TooWeak]);
+    }
+
+    #[test]
+    fn very_short_local_parts_do_not_forbid_their_letters() {
+        let ctx = Context {
+            address: "a@x.at",
+            local_part: "a",
+            domain: "x.at",
+            display_name: None,
+        };
+        let pw = SecretString::from("Fahrrad-Kaffee-Wien-2026");
+        assert_eq!(violations(&Policy::default(), &pw, &ctx), vec![]);
     }
 
     #[test]

@@ -172,11 +172,15 @@ async fn change(
     let settings = &state.settings;
     let client = client_addr(&req).unwrap_or_else(|| "unknown".to_owned());
     let parsed = MailAddress::parse(body.address.trim()).ok();
-    // Unparseable addresses still count against one (bounded) subject.
-    let subject = parsed
-        .as_ref()
-        .map(|a| a.to_string())
-        .unwrap_or_else(|| body.address.chars().take(254).collect());
+    // Unparseable addresses still count against one subject: bounded, and without
+    // control characters (Postgres text cannot hold NUL; logs should not hold any).
+    let subject = parsed.as_ref().map(|a| a.to_string()).unwrap_or_else(|| {
+        body.address
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(254)
+            .collect()
+    });
     let limits = [
         Limit {
             scope: "address",

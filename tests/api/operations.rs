@@ -127,3 +127,43 @@ async fn an_unreachable_database_is_a_clear_error_not_a_panic() {
         "{err:#}"
     );
 }
+
+#[tokio::test]
+async fn browsers_may_call_from_configured_origins_only() {
+    let app =
+        TestApp::spawn_with(|s| s.cors_origins = vec!["https://panel.example.net".to_owned()])
+            .await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(Method::OPTIONS, app.url("/v1/domains"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type",
+            )
+            .send()
+    };
+    let allowed = preflight("https://panel.example.net").await.unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://panel.example.net"
+    );
+    let refused = preflight("https://evil.example").await.unwrap();
+    assert!(!refused
+        .headers()
+        .contains_key("access-control-allow-origin"));
+    assert_eq!(
+        refused.headers()["content-type"],
+        "application/problem+json"
+    );
+    // A simple request from another origin gets no CORS grant either.
+    let res = app
+        .client
+        .get(app.url("/healthz"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(!res.headers().contains_key("access-control-allow-origin"));
+}

@@ -275,6 +275,8 @@ async fn unknown_wrong_suspended_and_deleted_all_answer_the_same_401() {
         ("deleted@mustermann.at", STRONG_PASSWORD),
         ("max@unknown-domain.at", STRONG_PASSWORD),
         ("not an address", STRONG_PASSWORD),
+        ("max\u{0}@mustermann.at", STRONG_PASSWORD),
+        ("\u{0}", "\u{0}"),
     ] {
         let res = webmail_json(&app, address, current, NEW_PASSWORD).await;
         let headers = res.headers().clone();
