@@ -13,6 +13,7 @@ pub mod directory;
 pub mod domain;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod metrics;
 pub mod passwords;
 pub mod routes;

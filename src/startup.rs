@@ -87,6 +87,7 @@ impl Application {
                     }),
                 )
                 .default_service(web::to(fallback::default_handler))
+                .wrap(from_fn(crate::idempotency::middleware))
                 .wrap(from_fn(routes::autoconfig::autodiscover_path_case))
                 .wrap(from_fn(crate::metrics::middleware))
                 .wrap(cors(&state.settings.cors_origins))
@@ -135,12 +136,14 @@ fn cors(origins: &[String]) -> Cors {
             header::ACCEPT_LANGUAGE,
             header::IF_MATCH,
             HeaderName::from_static("x-request-id"),
+            HeaderName::from_static(crate::idempotency::HEADER),
         ])
         .expose_headers([
             header::ETAG,
             header::LOCATION,
             header::RETRY_AFTER,
             HeaderName::from_static("x-request-id"),
+            HeaderName::from_static(crate::idempotency::REPLAYED),
         ])
         .max_age(3600)
 }
@@ -162,6 +165,11 @@ fn spawn_purger(pool: PgPool, every: Duration, throttle_window_secs: i64) {
             }
             if let Err(e) = crate::store::throttle::prune(&pool, throttle_window_secs).await {
                 tracing::warn!(error = %e, "pruning failure counters failed");
+            }
+            if let Err(e) =
+                crate::store::idempotency::prune(&pool, crate::idempotency::KEEP_HOURS).await
+            {
+                tracing::warn!(error = %e, "pruning idempotency keys failed");
             }
         }
     });

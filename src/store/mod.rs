@@ -9,6 +9,7 @@ pub mod changes;
 pub mod customers;
 pub mod database;
 pub mod domains;
+pub mod idempotency;
 pub mod partners;
 pub mod profiles;
 pub mod throttle;

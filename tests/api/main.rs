@@ -9,6 +9,7 @@ mod client_settings;
 mod customers;
 mod domains;
 mod helpers;
+mod idempotency;
 mod mailserver;
 mod operations;
 mod partners;
