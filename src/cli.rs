@@ -55,10 +55,16 @@ pub enum CliRole {
     Customer,
 }
 
+/// Prints a line to stdout; a closed pipe (`mailpanel openapi | head`) is not a panic.
+fn print_out(text: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
+}
+
 pub fn run(cli: Cli) -> ExitCode {
     let command = cli.command.unwrap_or(Command::Serve);
     if let Command::Openapi = command {
-        println!("{}", crate::routes::openapi::spec_json());
+        print_out(&crate::routes::openapi::spec_json());
         return ExitCode::SUCCESS;
     }
     let settings = match Settings::from_env() {
@@ -164,10 +170,10 @@ async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
             )
             .await?;
             tx.commit().await?;
-            println!("{}", key.plaintext.expose_secret());
+            print_out(key.plaintext.expose_secret());
         }
         // Normally answered before the runtime starts; harmless here too.
-        Command::Openapi => println!("{}", crate::routes::openapi::spec_json()),
+        Command::Openapi => print_out(&crate::routes::openapi::spec_json()),
     }
     Ok(())
 }
