@@ -1,5 +1,6 @@
 //! Password hashing and verification on a dedicated pool of `concurrency` threads,
-//! off the async workers. At most `queue` jobs wait; past that the caller is told to
+//! off the async workers. At most `queue` jobs wait beside the `concurrency` running
+//! ones (a semaphore counts them until their answers are back); past that the caller is told to
 //! come back (`503` + `Retry-After`) instead of memory growing without bound. Each
 //! thread keeps one Argon2 work area (~19 MiB) and reuses it, so the memory for
 //! hashing is `concurrency` × m, however many requests arrive. Callers hold no
@@ -15,7 +16,7 @@ use argon2::password_hash::{Output, ParamsString, PasswordHash, Salt, SaltString
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Semaphore};
 
 use crate::config::Argon2Params;
 use crate::error::ApiError;
@@ -28,6 +29,9 @@ type Job = Box<dyn FnOnce(&mut Workspace) + Send>;
 #[derive(Clone)]
 pub struct Hasher {
     jobs: SyncSender<Job>,
+    /// One permit per job running or waiting, held until its answer is back: the
+    /// bound that says "full", exactly, whatever the threads are doing this instant.
+    admission: Arc<Semaphore>,
     /// A hash of nothing anybody knows, with the current parameters: an unknown
     /// address is checked against it, so that it costs what a wrong password costs.
     dummy: Arc<String>,
@@ -138,9 +142,11 @@ impl Hasher {
         let mut probe = Workspace::new(params)?;
         let dummy = probe.hash_fresh(uuid::Uuid::new_v4().as_bytes())?;
         drop(probe);
-        let (jobs, rx) = sync_channel::<Job>(queue);
+        let concurrency = concurrency.max(1);
+        // Room for every admitted job, so that sending never fails for space.
+        let (jobs, rx) = sync_channel::<Job>(concurrency + queue);
         let rx = Arc::new(Mutex::new(rx));
-        for i in 0..concurrency.max(1) {
+        for i in 0..concurrency {
             let rx = rx.clone();
             let mut workspace = Workspace::new(params)?;
             std::thread::Builder::new()
@@ -150,6 +156,7 @@ impl Hasher {
         }
         Ok(Self {
             jobs,
+            admission: Arc::new(Semaphore::new(concurrency + queue)),
             dummy: Arc::new(dummy),
         })
     }
@@ -216,6 +223,13 @@ impl Hasher {
         &self,
         work: impl FnOnce(&mut Workspace) -> anyhow::Result<T> + Send + 'static,
     ) -> Result<T, ApiError> {
+        let _admitted =
+            self.admission
+                .clone()
+                .try_acquire_owned()
+                .map_err(|_| ApiError::Overloaded {
+                    retry_after_secs: 1,
+                })?;
         let (tx, rx) = oneshot::channel();
         let span = tracing::Span::current();
         let job: Job = Box::new(move |w| {

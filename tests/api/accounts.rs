@@ -262,17 +262,10 @@ async fn after_the_retention_period_the_account_is_purged_and_the_address_free()
         .admin(Method::GET, "/v1/accounts/eva@mustermann.at", None)
         .await;
     assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
-    let events: Value = app
-        .admin(
-            Method::GET,
-            "/v1/audit-events?account=eva@mustermann.at",
-            None,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(events["items"][0]["action"], "account.purged");
+    assert_eq!(
+        app.audit_actions("eva@mustermann.at").await[0],
+        "account.purged"
+    );
 }
 
 #[tokio::test]
@@ -376,22 +369,8 @@ async fn every_change_leaves_an_audit_event_without_secrets() {
         .await;
     app.admin(Method::POST, "/v1/accounts/max@mustermann.at/restore", None)
         .await;
-    let events: Value = app
-        .admin(
-            Method::GET,
-            "/v1/audit-events?account=max@mustermann.at",
-            None,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let actions: Vec<&str> = events["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions = app.audit_actions("max@mustermann.at").await;
+    let events = app.audit_events("max@mustermann.at").await;
     assert_eq!(
         actions,
         [

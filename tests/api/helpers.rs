@@ -193,6 +193,27 @@ impl TestApp {
         app
     }
 
+    /// An account's audit trail, newest first.
+    pub async fn audit_events(&self, address: &str) -> Value {
+        let path = format!("/v1/audit-events?account={address}");
+        self.admin(Method::GET, &path, None)
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// The actions of an account's audit trail, newest first.
+    pub async fn audit_actions(&self, address: &str) -> Vec<String> {
+        let events = self.audit_events(address).await;
+        events["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
     /// Two partners with one customer each, each customer with a domain and an
     /// account: the fixture of the authorization tests.
     pub async fn tenants(&self) -> Tenants {

@@ -169,16 +169,7 @@ async fn the_control_panel_sets_a_password_that_is_stored_exactly_as_sent() {
         "no Unicode normalisation"
     );
 
-    let events: Value = app
-        .admin(
-            Method::GET,
-            "/v1/audit-events?account=max@mustermann.at",
-            None,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let events = app.audit_events("max@mustermann.at").await;
     assert_eq!(events["items"][0]["action"], "password.set");
     assert_eq!(events["items"][0]["channel"], "api");
     assert!(!events.to_string().contains("Wien"));
@@ -224,16 +215,7 @@ async fn webmail_changes_the_password_by_json_and_by_form() {
     let hash = stored_hash(&app, "max").await;
     assert!(verifies(&hash, third) && !verifies(&hash, NEW_PASSWORD));
 
-    let events: Value = app
-        .admin(
-            Method::GET,
-            "/v1/audit-events?account=max@mustermann.at",
-            None,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let events = app.audit_events("max@mustermann.at").await;
     assert_eq!(events["items"][0]["action"], "password.changed");
     assert_eq!(events["items"][0]["channel"], "webmail");
     assert_eq!(events["items"][0]["client_addr"], "127.0.0.1");
@@ -459,22 +441,7 @@ async fn imported_legacy_hashes_verify_and_are_upgraded_to_current_argon2id() {
     let res = webmail_form(&app, "direct@mustermann.at", STRONG_PASSWORD, NEW_PASSWORD).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(verifies(&stored_hash(&app, "direct").await, NEW_PASSWORD));
-    let events: Value = app
-        .admin(
-            Method::GET,
-            "/v1/audit-events?account=sha512@mustermann.at",
-            None,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let actions: Vec<&str> = events["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions = app.audit_actions("sha512@mustermann.at").await;
     assert_eq!(
         actions,
         [
