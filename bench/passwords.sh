@@ -54,6 +54,10 @@ grep -E "Requests/sec|status" /tmp/mailpanel-storm-alone.txt
 alone_rate=$(awk '/Requests\/sec/ {print $2}' /tmp/mailpanel-storm-alone.txt)
 alone_statuses=$(grep '^status' /tmp/mailpanel-storm-alone.txt | awk '{printf "%s×%s ", $3, $2}')
 
+# wrk stops sending at its deadline, but up to 64 sets are still queued in the
+# service; let them drain, or the next storm's first requests race them (409s).
+sleep 5
+
 echo "== PUT storm (64 clients) with the GET stream beside it"
 THREADS=2 ACCOUNTS=$ACCOUNTS wrk -t2 -c64 -d"${SECONDS_STORM}s" --timeout 30s -s bench/put-password.lua \
     "http://127.0.0.1:$PORT" >/tmp/mailpanel-storm.txt &
