@@ -2,12 +2,13 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use secrecy::ExposeSecret;
 use uuid::Uuid;
 
-use crate::auth::{mint_key, Role};
+use crate::app::api_keys::{insert_minted, NewKey};
 use crate::config::Settings;
+use crate::domain::Role;
 use crate::startup::Application;
 use crate::store;
 
@@ -31,7 +32,7 @@ pub enum Command {
     /// Print a new API key. The key is shown only here; the database keeps its hash.
     CreateApiKey {
         #[arg(long, value_enum)]
-        role: CliRole,
+        role: Role,
         /// The partner a partner key belongs to.
         #[arg(long)]
         partner: Option<Uuid>,
@@ -46,13 +47,6 @@ pub enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum CliRole {
-    Admin,
-    Partner,
-    Customer,
 }
 
 /// Prints a line to stdout; a closed pipe (`mailpanel openapi | head`) is not a panic.
@@ -114,63 +108,40 @@ async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
             description,
         } => {
             let pool = store::database::prepare(&settings.database_url, 2).await?;
-            let role = match role {
-                CliRole::Admin => Role::Admin,
-                CliRole::Partner => Role::Partner,
-                CliRole::Customer => Role::Customer,
-            };
-            let (partner, customer) = match role {
+            let (partner_id, customer_id) = match role {
                 Role::Admin => (None, None),
                 Role::Partner => (
-                    Some(
-                        partner
-                            .ok_or_else(|| anyhow::anyhow!("a partner key needs --partner ID"))?,
-                    ),
+                    Some(partner.ok_or_else(|| anyhow::anyhow!("a partner key needs --partner ID"))?),
                     None,
                 ),
                 Role::Customer => (
                     None,
-                    Some(
-                        customer
-                            .ok_or_else(|| anyhow::anyhow!("a customer key needs --customer ID"))?,
-                    ),
+                    Some(customer.ok_or_else(|| anyhow::anyhow!("a customer key needs --customer ID"))?),
                 ),
             };
-            let key = mint_key();
+            let key = NewKey {
+                role,
+                partner_id,
+                customer_id,
+                read_only,
+                description,
+            };
+            let event = store::audit::NewEvent {
+                action: "api_key.created",
+                channel: "cli",
+                ..Default::default()
+            };
             let mut tx = pool.begin().await?;
-            let row = store::api_keys::insert(
-                &mut *tx,
-                &store::api_keys::NewKeyRow {
-                    lookup: &key.lookup,
-                    secret_hash: &key.hash,
-                    role: role.as_str(),
-                    partner_id: partner,
-                    customer_id: customer,
-                    read_only,
-                    description: &description,
-                },
-            )
-            .await
-            .map_err(|e| match &e {
-                sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-                    anyhow::anyhow!("no such partner or customer")
-                }
-                _ => anyhow::Error::new(e),
-            })?;
-            store::audit::record(
-                &mut *tx,
-                &store::audit::NewEvent {
-                    action: "api_key.created",
-                    channel: "cli",
-                    partner_id: partner,
-                    customer_id: customer,
-                    details: serde_json::json!({"key_id": row.id, "role": row.role, "read_only": read_only}),
-                    ..Default::default()
-                },
-            )
-            .await?;
+            let minted = insert_minted(&mut tx, &key, event)
+                .await
+                .map_err(|e| match &e {
+                    sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                        anyhow::anyhow!("no such partner or customer")
+                    }
+                    _ => anyhow::Error::new(e),
+                })?;
             tx.commit().await?;
-            print_out(key.plaintext.expose_secret());
+            print_out(minted.plaintext.expose_secret());
         }
         // Normally answered before the runtime starts; harmless here too.
         Command::Openapi => print_out(&crate::routes::openapi::spec_json()),

@@ -5,6 +5,8 @@ use std::net::IpAddr;
 
 use secrecy::SecretString;
 
+use crate::domain::{password, DomainName};
+
 /// Argon2id cost parameters (RFC 9106 / OWASP defaults).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Argon2Params {
@@ -97,10 +99,10 @@ impl Default for Settings {
 }
 
 impl Settings {
-    pub fn password_policy(&self) -> crate::domain::password::Policy {
-        crate::domain::password::Policy {
+    pub fn password_policy(&self) -> password::Policy {
+        password::Policy {
             min_len: self.password_min_length,
-            max_len: crate::domain::password::MAX_LEN,
+            max_len: password::MAX_LEN,
             min_score: self.password_min_score,
         }
     }
@@ -168,12 +170,12 @@ impl Settings {
             &mut s.hash_queue,
             0..=100_000,
         )?;
-        // API.md: configurable, but never below 8 and never above the maximum of 128.
+        // API.md: configurable, but never below the floor nor above the maximum.
         read(
             &lookup,
             "MAILPANEL_PASSWORD_MIN_LENGTH",
             &mut s.password_min_length,
-            8..=128,
+            password::MIN_LEN_FLOOR..=password::MAX_LEN,
         )?;
         read(
             &lookup,
@@ -218,12 +220,12 @@ impl Settings {
                 .collect::<Result<_, _>>()?;
         }
         if let Some(v) = lookup("MAILPANEL_AUTOCONFIG_HOST") {
-            s.autoconfig_host = crate::domain::DomainName::parse(v.trim())
+            s.autoconfig_host = DomainName::parse(v.trim())
                 .map_err(|e| invalid("MAILPANEL_AUTOCONFIG_HOST", format!("host name {e}")))?
                 .to_string();
         }
         if let Some(v) = lookup("MAILPANEL_PROFILE_ORGANISATION") {
-            s.profile_organisation = crate::domain::DomainName::parse(v.trim())
+            s.profile_organisation = DomainName::parse(v.trim())
                 .map_err(|e| {
                     invalid(
                         "MAILPANEL_PROFILE_ORGANISATION",

@@ -11,16 +11,17 @@ use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::StreamExt as _;
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, FieldError};
-use crate::state::AppState;
+use crate::app::App;
+use crate::domain::FieldError;
+use crate::error::ApiError;
 
 /// A JSON body, read up to the configured limit and deserialised with the path of
 /// the offending field kept for the error.
 pub struct Json<T>(pub T);
 
 fn body_limit(req: &HttpRequest) -> usize {
-    req.app_data::<web::Data<AppState>>()
-        .map(|s| s.settings.max_body_bytes)
+    req.app_data::<web::Data<App>>()
+        .map(|a| a.settings.max_body_bytes)
         .unwrap_or(64 * 1024)
 }
 
@@ -93,11 +94,7 @@ pub fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                             "invalid_type",
                         )
                     };
-                    Err(ApiError::Validation(vec![FieldError::new(
-                        field,
-                        code,
-                        strip_position(&message),
-                    )]))
+                    Err(FieldError::new(field, code, strip_position(&message)).into())
                 }
                 _ => Err(ApiError::Malformed(format!(
                     "the body is not valid JSON: {inner}"
@@ -278,7 +275,9 @@ mod tests {
 
     fn field_of(err: ApiError) -> (String, String) {
         match err {
-            ApiError::Validation(errors) => (errors[0].field.clone(), errors[0].code.clone()),
+            ApiError::App(crate::app::Error::Invalid(errors)) => {
+                (errors[0].field.clone(), errors[0].code.clone())
+            }
             other => panic!("unexpected {other:?}"),
         }
     }

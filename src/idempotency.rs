@@ -16,14 +16,12 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
 use sha2::{Digest, Sha256};
 
+use crate::app::{self, App};
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::store;
 
 pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotent-replayed";
-/// How long answers are kept.
-pub const KEEP_HOURS: i32 = 24;
 const MAX_KEY_LEN: usize = 255;
 /// Response headers a replay repeats.
 const KEPT_HEADERS: [header::HeaderName; 4] = [
@@ -73,7 +71,7 @@ pub async fn middleware(
         );
         return Ok(problem(req, err));
     };
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+    let Some(state) = req.app_data::<web::Data<App>>().cloned() else {
         return next
             .call(req)
             .await
@@ -108,7 +106,7 @@ pub async fn middleware(
     match store::idempotency::claim(&state.pool, &scope, &key, &fingerprint).await {
         Ok(true) => {}
         Ok(false) => return Ok(answer_again(req, &state, &scope, &key, &fingerprint).await),
-        Err(e) => return Ok(problem(req, ApiError::from(e))),
+        Err(e) => return Ok(problem(req, app::Error::from(e).into())),
     }
 
     let (_, mut payload) = actix_http::h1::Payload::create(true);
@@ -132,8 +130,10 @@ pub async fn middleware(
         Ok(bytes) => bytes,
         Err(_) => {
             let _ = store::idempotency::release(&state.pool, &scope, &key).await;
-            let res =
-                ApiError::Internal(anyhow::anyhow!("response body unreadable")).error_response();
+            let res = ApiError::from(app::Error::Internal(anyhow::anyhow!(
+                "response body unreadable"
+            )))
+            .error_response();
             return Ok(ServiceResponse::new(http_req, res));
         }
     };
@@ -161,7 +161,7 @@ pub async fn middleware(
 /// A retry: the kept answer, or why there is none.
 async fn answer_again(
     req: ServiceRequest,
-    state: &AppState,
+    state: &App,
     scope: &str,
     key: &str,
     fingerprint: &[u8],
@@ -172,12 +172,13 @@ async fn answer_again(
         Ok(None) => {
             return problem(
                 req,
-                ApiError::Conflict(
+                app::Error::Conflict(
                     "the first request with this Idempotency-Key failed; retry".into(),
-                ),
+                )
+                .into(),
             )
         }
-        Err(e) => return problem(req, ApiError::from(e)),
+        Err(e) => return problem(req, app::Error::from(e).into()),
     };
     if stored.fingerprint != fingerprint {
         let err = ApiError::field(
@@ -193,9 +194,10 @@ async fn answer_again(
     else {
         return problem(
             req,
-            ApiError::Conflict(
+            app::Error::Conflict(
                 "the first request with this Idempotency-Key is still being served".into(),
-            ),
+            )
+            .into(),
         );
     };
     let mut res = HttpResponse::build(status);

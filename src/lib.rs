@@ -3,13 +3,11 @@
 //! The binary in `main.rs` is a thin shell around this library so that the tests
 //! drive exactly the code the service runs.
 
+pub mod app;
 pub mod auth;
 pub mod autoconfig;
-pub mod cache;
-pub mod changes;
 pub mod cli;
 pub mod config;
-pub mod directory;
 pub mod domain;
 pub mod error;
 pub mod extract;
@@ -18,6 +16,5 @@ pub mod metrics;
 pub mod passwords;
 pub mod routes;
 pub mod startup;
-pub mod state;
 pub mod store;
 pub mod telemetry;

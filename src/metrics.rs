@@ -9,7 +9,6 @@ use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 
-use crate::state::AppState;
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -76,20 +75,18 @@ pub async fn middleware(
     let started = std::time::Instant::now();
     let method = req.method().as_str().to_owned();
     let res = next.call(req).await?;
-    if let Some(state) = res.request().app_data::<web::Data<AppState>>() {
+    if let Some(metrics) = res.request().app_data::<web::Data<Metrics>>() {
         // The route pattern, not the path: paths hold addresses and would explode cardinality.
         let route = res
             .request()
             .match_pattern()
             .unwrap_or_else(|| "unmatched".to_owned());
         let status = res.status().as_u16().to_string();
-        state
-            .metrics
+        metrics
             .requests
             .with_label_values(&[&route, &method, &status])
             .inc();
-        state
-            .metrics
+        metrics
             .latency
             .with_label_values(&[&route, &method])
             .observe(started.elapsed().as_secs_f64());

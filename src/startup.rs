@@ -3,7 +3,6 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::Server;
@@ -15,12 +14,11 @@ use sqlx::PgPool;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::app::{self, App};
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
-use crate::passwords::Hasher;
 use crate::routes::{self, fallback};
-use crate::state::{AppState, KeyUsage};
 use crate::telemetry::request_id_middleware;
 
 pub struct Application {
@@ -45,35 +43,23 @@ impl Application {
         let port = listener.local_addr()?.port();
         let spec = routes::openapi::spec();
         let settings = Arc::new(settings);
-        let memory = Arc::new(crate::changes::Memory::load(&pool).await?);
-        crate::changes::spawn_listener(pool.clone(), memory.clone());
-        let state = web::Data::new(AppState {
-            pool: pool.clone(),
-            hasher: Hasher::new(
-                settings.argon2,
-                settings.hash_concurrency,
-                settings.hash_queue,
-            )?,
-            memory,
-            key_usage: KeyUsage::default(),
-            metrics: Metrics::new()?,
-            routes: fallback::RouteTable::from_openapi(&spec),
-            settings: settings.clone(),
-        });
-        spawn_purger(
-            pool,
-            Duration::from_secs(settings.purge_interval_secs),
-            settings.webmail_window_secs,
-        );
+        let state = web::Data::new(App::start(settings.clone(), pool).await?);
+        app::maintenance::spawn(state.clone().into_inner());
+        let metrics = web::Data::new(Metrics::new()?);
+        let route_table = web::Data::new(fallback::RouteTable::from_openapi(&spec));
 
         let workers = settings.workers;
         let server = HttpServer::new(move || {
             let (app, _) = actix_web::App::new()
                 .into_utoipa_app()
                 .app_data(state.clone())
+                .app_data(metrics.clone())
+                .app_data(route_table.clone())
                 .app_data(
                     web::PathConfig::default()
-                        .error_handler(|err, _| ApiError::NotFound(format!("{err}")).into()),
+                        .error_handler(|err, _| {
+                            ApiError::from(app::Error::NotFound(format!("{err}"))).into()
+                        }),
                 )
                 .configure(routes::configure)
                 .split_for_parts();
@@ -146,31 +132,4 @@ fn cors(origins: &[String]) -> Cors {
             HeaderName::from_static(crate::idempotency::REPLAYED),
         ])
         .max_age(3600)
-}
-
-/// Purges accounts past their retention period and failure counters past their
-/// window, now and then. Several instances may run it at once: each purge is one
-/// statement, so they cannot purge twice.
-fn spawn_purger(pool: PgPool, every: Duration, throttle_window_secs: i64) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        loop {
-            tick.tick().await;
-            match routes::accounts::purge_expired(&pool).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(purged = n, "purged accounts past their retention period"),
-                Err(e) => {
-                    tracing::warn!(error = %format!("{e:#}"), "purging deleted accounts failed")
-                }
-            }
-            if let Err(e) = crate::store::throttle::prune(&pool, throttle_window_secs).await {
-                tracing::warn!(error = %e, "pruning failure counters failed");
-            }
-            if let Err(e) =
-                crate::store::idempotency::prune(&pool, crate::idempotency::KEEP_HOURS).await
-            {
-                tracing::warn!(error = %e, "pruning idempotency keys failed");
-            }
-        }
-    });
 }

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::account::Protocols;
 use super::guidance::{self, Guidance, Language};
 use super::profile::{Endpoint, Protocol, Security, ServerProfile};
 
@@ -33,15 +34,7 @@ pub struct ClientSettings {
     pub guidance: Guidance,
 }
 
-/// Which protocols the account may use.
-#[derive(Debug, Clone, Copy)]
-pub struct Enabled {
-    pub imap: bool,
-    pub pop3: bool,
-    pub smtp: bool,
-}
-
-impl Enabled {
+impl Protocols {
     fn allows(self, p: Protocol) -> bool {
         match p {
             Protocol::Imap => self.imap,
@@ -125,7 +118,7 @@ fn ports(profile: &ServerProfile, security: Security) -> String {
 pub fn build(
     profile: &ServerProfile,
     address: &str,
-    enabled: Enabled,
+    enabled: Protocols,
     language: Language,
 ) -> ClientSettings {
     let incoming = entries(

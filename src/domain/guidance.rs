@@ -14,26 +14,18 @@ pub enum Language {
 }
 
 impl Language {
-    /// `?lang=` wins; else the first supported language in `Accept-Language`; else German.
-    pub fn choose(query: Option<&str>, accept_language: Option<&str>) -> Option<Self> {
+    /// `?lang=` wins; else the first supported language of the client's preferences
+    /// (best first); else German. `None` for a `?lang=` we do not speak.
+    pub fn choose<'a>(
+        query: Option<&str>,
+        preferred: impl IntoIterator<Item = &'a str>,
+    ) -> Option<Self> {
         match query {
             Some(q) => Self::parse(q),
             None => Some(
-                accept_language
+                preferred
                     .into_iter()
-                    .flat_map(|h| h.split(','))
-                    .filter_map(|part| {
-                        let mut pieces = part.split(';');
-                        let tag = pieces.next()?.trim();
-                        let q = pieces
-                            .find_map(|p| p.trim().strip_prefix("q="))
-                            .and_then(|q| q.parse::<f32>().ok())
-                            .unwrap_or(1.0);
-                        Some((Self::parse(tag.split('-').next()?)?, q))
-                    })
-                    .filter(|(_, q)| *q > 0.0)
-                    .max_by(|a, b| a.1.total_cmp(&b.1))
-                    .map(|(l, _)| l)
+                    .find_map(|tag| Self::parse(tag.split('-').next()?))
                     .unwrap_or(Language::De),
             ),
         }
@@ -176,16 +168,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn language_comes_from_the_query_then_accept_language_then_german() {
-        assert_eq!(Language::choose(Some("en"), Some("de")), Some(Language::En));
-        assert_eq!(Language::choose(Some("fr"), None), None);
+    fn language_comes_from_the_query_then_the_preferences_then_german() {
+        assert_eq!(Language::choose(Some("en"), ["de"]), Some(Language::En));
+        assert_eq!(Language::choose(Some("fr"), []), None);
         assert_eq!(
-            Language::choose(None, Some("fr-FR, en-GB;q=0.8, de;q=0.5")),
+            Language::choose(None, ["fr-FR", "en-GB", "de"]),
             Some(Language::En)
         );
-        assert_eq!(Language::choose(None, Some("de-AT")), Some(Language::De));
-        assert_eq!(Language::choose(None, Some("fr")), Some(Language::De));
-        assert_eq!(Language::choose(None, None), Some(Language::De));
+        assert_eq!(Language::choose(None, ["de-AT"]), Some(Language::De));
+        assert_eq!(Language::choose(None, ["fr"]), Some(Language::De));
+        assert_eq!(Language::choose(None, []), Some(Language::De));
     }
 
     #[test]

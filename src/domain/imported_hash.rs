@@ -5,7 +5,7 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
-use crate::error::FieldError;
+use super::field::FieldError;
 
 pub const SCHEMES: [&str; 6] = [
     "ARGON2ID",
@@ -15,7 +15,7 @@ pub const SCHEMES: [&str; 6] = [
     "SHA256-CRYPT",
     "SSHA512",
 ];
-const MAX_LEN: usize = 512;
+pub const MAX_LEN: usize = 512;
 
 /// A `{SCHEME}hash` string whose scheme is supported and whose hash has that scheme's shape.
 #[derive(Clone, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::{FieldError, Messages};
+use super::field::{FieldError, FieldErrors, Messages};
 
 pub const MAX_LEN: usize = 128;
 /// API.md: configurable, never below this.
@@ -115,6 +115,51 @@ impl Rule {
             message: messages.en.clone(),
             messages: Some(messages),
         }
+    }
+}
+
+impl Policy {
+    /// The rules `password` breaks for this account, as field errors of `field`.
+    pub fn check(
+        &self,
+        field: &str,
+        password: &SecretString,
+        ctx: &Context<'_>,
+    ) -> Result<(), FieldErrors> {
+        let broken = violations(self, password, ctx);
+        if broken.is_empty() {
+            Ok(())
+        } else {
+            Err(self.refusal(field, &broken))
+        }
+    }
+
+    /// The field errors of broken rules, each in both languages.
+    pub fn refusal(&self, field: &str, rules: &[Rule]) -> FieldErrors {
+        rules.iter().map(|r| r.field_error(field, self)).collect()
+    }
+}
+
+/// A new password that passed the policy for its account: the only way to hand a
+/// new password to a use case, so that none is stored unchecked.
+pub struct NewPassword(SecretString);
+
+impl NewPassword {
+    pub fn check(
+        policy: &Policy,
+        field: &str,
+        password: SecretString,
+        ctx: &Context<'_>,
+    ) -> Result<Self, FieldErrors> {
+        policy.check(field, &password, ctx).map(|()| Self(password))
+    }
+
+    pub fn secret(&self) -> &SecretString {
+        &self.0
+    }
+
+    pub fn into_secret(self) -> SecretString {
+        self.0
     }
 }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::DomainName;
-use crate::error::FieldError;
+use super::field::FieldError;
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
@@ -57,7 +57,7 @@ pub struct Endpoint {
 /// Ports that speak TLS from the first byte (RFC 8314): STARTTLS or plain text there
 /// would never work.
 const IMPLICIT_TLS_PORTS: [u16; 3] = [465, 993, 995];
-const MAX_ENDPOINTS: usize = 32;
+pub const MAX_ENDPOINTS: usize = 32;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ServerProfile {
@@ -86,8 +86,13 @@ pub struct ProfileInput {
     pub endpoints: Vec<Endpoint>,
 }
 
+/// Longest profile name.
+pub const MAX_NAME_LEN: usize = 64;
+/// Longest webmail URL.
+pub const MAX_URL_LEN: usize = 2048;
+
 pub fn parse_name(raw: &str) -> Result<String, FieldError> {
-    let ok = (1..=64).contains(&raw.len())
+    let ok = (1..=MAX_NAME_LEN).contains(&raw.len())
         && raw
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
@@ -110,7 +115,7 @@ fn host(field: &str, raw: &str) -> Result<String, FieldError> {
 }
 
 fn webmail(raw: &str) -> Result<String, FieldError> {
-    let ok = raw.len() <= 2048
+    let ok = raw.len() <= MAX_URL_LEN
         && (raw.starts_with("https://") || raw.starts_with("http://"))
         && raw.len() > "https://".len()
         && !raw

@@ -1,7 +1,15 @@
 //! Bounded free-text fields (names, descriptions): trimmed, non-empty where required,
-//! no control characters, length in Unicode code points.
+//! no control characters, length in Unicode code points. The bounds of the free-text
+//! fields that have no type of their own are stated here, once.
 
-use crate::error::{ApiError, FieldError};
+use super::field::FieldError;
+
+pub const MAX_PARTNER_NAME: usize = 200;
+pub const MAX_CUSTOMER_NAME: usize = 200;
+pub const MAX_EXTERNAL_REF: usize = 100;
+pub const MAX_KEY_DESCRIPTION: usize = 200;
+/// Longest `?q=` search text.
+pub const MAX_SEARCH: usize = 100;
 
 /// Checks a free-text value and returns it trimmed.
 pub fn bounded(field: &str, value: &str, max_chars: usize) -> Result<String, FieldError> {
@@ -26,30 +34,11 @@ pub fn bounded(field: &str, value: &str, max_chars: usize) -> Result<String, Fie
     Ok(trimmed.to_owned())
 }
 
-/// Collects field errors so that a caller learns about every bad field at once.
-#[derive(Default)]
-pub struct Checks(Vec<FieldError>);
-
-impl Checks {
-    pub fn take<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
-        match result {
-            Ok(v) => Some(v),
-            Err(e) => {
-                self.0.push(e);
-                None
-            }
-        }
-    }
-
-    pub fn push(&mut self, error: FieldError) {
-        self.0.push(error);
-    }
-
-    pub fn finish(self) -> Result<(), ApiError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::Validation(self.0))
-        }
-    }
+/// An optional free-text value: `None` stays `None`.
+pub fn optional(
+    field: &str,
+    value: Option<&str>,
+    max_chars: usize,
+) -> Result<Option<String>, FieldError> {
+    value.map(|v| bounded(field, v, max_chars)).transpose()
 }

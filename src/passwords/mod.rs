@@ -19,7 +19,6 @@ use subtle::ConstantTimeEq;
 use tokio::sync::{oneshot, Semaphore};
 
 use crate::config::Argon2Params;
-use crate::error::ApiError;
 
 /// The Dovecot scheme prefix; the stored string is exactly what a Dovecot SQL passdb verifies.
 pub const ARGON2ID_PREFIX: &str = "{ARGON2ID}";
@@ -35,6 +34,16 @@ pub struct Hasher {
     /// A hash of nothing anybody knows, with the current parameters: an unknown
     /// address is checked against it, so that it costs what a wrong password costs.
     dummy: Arc<String>,
+}
+
+/// Why password work was not done.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    /// Every hashing thread is busy and the queue is full: come back shortly.
+    #[error("the hashing queue is full")]
+    Busy,
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
 }
 
 /// The outcome of checking a password against a stored hash.
@@ -163,7 +172,7 @@ impl Hasher {
 
     /// Hashes `password` as `{ARGON2ID}$argon2id$v=19$m=…,t=…,p=…$salt$hash`.
     #[tracing::instrument(skip_all)]
-    pub async fn hash(&self, password: SecretString) -> Result<String, ApiError> {
+    pub async fn hash(&self, password: SecretString) -> Result<String, HashError> {
         self.run(move |w| w.hash_fresh(password.expose_secret().as_bytes()))
             .await
     }
@@ -180,7 +189,7 @@ impl Hasher {
         &self,
         password: SecretString,
         current: String,
-    ) -> Result<(String, bool), ApiError> {
+    ) -> Result<(String, bool), HashError> {
         self.run(move |w| {
             let pw = password.expose_secret().as_bytes();
             if let Some(result) = w.same_as_current(pw, &current) {
@@ -199,7 +208,7 @@ impl Hasher {
         &self,
         password: SecretString,
         stored: Option<String>,
-    ) -> Result<Verification, ApiError> {
+    ) -> Result<Verification, HashError> {
         let dummy = self.dummy.clone();
         self.run(move |w| {
             let pw = password.expose_secret().as_bytes();
@@ -222,14 +231,12 @@ impl Hasher {
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Workspace) -> anyhow::Result<T> + Send + 'static,
-    ) -> Result<T, ApiError> {
+    ) -> Result<T, HashError> {
         let _admitted =
             self.admission
                 .clone()
                 .try_acquire_owned()
-                .map_err(|_| ApiError::Overloaded {
-                    retry_after_secs: 1,
-                })?;
+                .map_err(|_| HashError::Busy)?;
         let (tx, rx) = oneshot::channel();
         let span = tracing::Span::current();
         let job: Job = Box::new(move |w| {
@@ -237,11 +244,7 @@ impl Hasher {
         });
         match self.jobs.try_send(job) {
             Ok(()) => {}
-            Err(TrySendError::Full(_)) => {
-                return Err(ApiError::Overloaded {
-                    retry_after_secs: 1,
-                })
-            }
+            Err(TrySendError::Full(_)) => return Err(HashError::Busy),
             Err(TrySendError::Disconnected(_)) => {
                 return Err(anyhow::anyhow!("hashing threads are gone").into())
             }

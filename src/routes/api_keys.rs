@@ -1,6 +1,7 @@
 //! `/v1/api-keys`: a key can mint keys only at or below its own reach, and revoke
 //! the keys within it. The plaintext key is in the create response and nowhere else.
 
+use actix_web::http::header;
 use actix_web::{delete, get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
@@ -9,14 +10,16 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::{announce, audit_event, changed, into_page, page_request, parse_id, Page};
-use crate::auth::{mint_key, Caller, Reach, Role, KEY_PREFIX};
-use crate::domain::text;
-use crate::error::{ApiError, FieldError};
+use super::path;
+use crate::app::api_keys::{self as use_case, NewKey};
+use crate::app::App;
+use crate::domain::api_key::KEY_PREFIX;
+use crate::domain::paging::{Page, Paging};
+use crate::domain::text::{self, MAX_KEY_DESCRIPTION};
+use crate::domain::{Caller, Role};
+use crate::error::ApiError;
 use crate::extract::{Json, Query};
-use crate::state::AppState;
-use crate::store::changes::Change;
-use crate::store::{self, api_keys::KeyRow, api_keys::NewKeyRow};
+use crate::store::api_keys::KeyRow;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create).service(list).service(revoke);
@@ -38,13 +41,12 @@ pub struct ApiKey {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-impl TryFrom<KeyRow> for ApiKey {
-    type Error = ApiError;
-    fn try_from(r: KeyRow) -> Result<Self, ApiError> {
-        Ok(Self {
+impl From<KeyRow> for ApiKey {
+    fn from(r: KeyRow) -> Self {
+        Self {
             id: r.id,
             prefix: format!("{KEY_PREFIX}{}", r.lookup),
-            role: Role::parse(&r.role).ok_or_else(|| anyhow::anyhow!("unknown role {}", r.role))?,
+            role: r.role,
             partner_id: r.partner_id,
             customer_id: r.customer_id,
             read_only: r.read_only,
@@ -52,7 +54,7 @@ impl TryFrom<KeyRow> for ApiKey {
             created_at: r.created_at,
             last_used_at: r.last_used_at,
             revoked_at: r.revoked_at,
-        })
+        }
     }
 }
 
@@ -75,7 +77,6 @@ pub struct CreateApiKey {
     /// A read-only key may only `GET`.
     #[serde(default)]
     pub read_only: bool,
-    #[schema(max_length = 200)]
     pub description: Option<String>,
 }
 
@@ -90,126 +91,37 @@ pub struct ListApiKeys {
     pub q: Option<String>,
 }
 
-/// Who the new key belongs to, checked against the creator's reach.
-async fn owner(
-    state: &AppState,
-    caller: &Caller,
-    body: &CreateApiKey,
-) -> Result<(Option<Uuid>, Option<Uuid>), ApiError> {
-    let unknown = |field: &str, what: &str| {
-        ApiError::field(field, "unknown", format!("no {what} with this id"))
-    };
-    let unexpected = |field: &str| {
-        ApiError::field(
-            field,
-            "not_allowed",
-            format!("{field} does not go with role {}", body.role.as_str()),
-        )
-    };
-    match body.role {
-        Role::Admin => {
-            caller.require(&[Role::Admin])?;
-            if body.partner_id.is_some() {
-                return Err(unexpected("partner_id"));
-            }
-            if body.customer_id.is_some() {
-                return Err(unexpected("customer_id"));
-            }
-            Ok((None, None))
-        }
-        Role::Partner => {
-            caller.require(&[Role::Admin, Role::Partner])?;
-            if body.customer_id.is_some() {
-                return Err(unexpected("customer_id"));
-            }
-            let partner = match (caller.reach, body.partner_id) {
-                (Reach::Partner(own), None) => own,
-                (Reach::Partner(own), Some(p)) if p == own => own,
-                (Reach::All, Some(p)) if store::partners::get(&state.pool, p).await?.is_some() => p,
-                (_, None) => {
-                    return Err(FieldError::new(
-                        "partner_id",
-                        "required",
-                        "is required for a partner key",
-                    )
-                    .into())
-                }
-                _ => return Err(unknown("partner_id", "partner")),
-            };
-            Ok((Some(partner), None))
-        }
-        Role::Customer => {
-            if body.partner_id.is_some() {
-                return Err(unexpected("partner_id"));
-            }
-            let customer = match (caller.reach, body.customer_id) {
-                (Reach::Customer(own), None) => own,
-                (_, None) => {
-                    return Err(FieldError::new(
-                        "customer_id",
-                        "required",
-                        "is required for a customer key",
-                    )
-                    .into())
-                }
-                (reach, Some(c)) => match store::customers::get(&state.pool, reach, c).await? {
-                    Some(_) => c,
-                    None => return Err(unknown("customer_id", "customer")),
-                },
-            };
-            Ok((None, Some(customer)))
-        }
-    }
-}
-
 /// Create an API key (shown once).
 #[utoipa::path(tag = "api-keys", security(("api_key" = [])), request_body = CreateApiKey,
     responses((status = 201, body = CreatedApiKey, description = "Created; the response holds the only copy of the key")))]
 #[post("/v1/api-keys")]
 async fn create(
-    state: web::Data<AppState>,
+    app: web::Data<App>,
     caller: Caller,
     body: Json<CreateApiKey>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.0;
-    let description = match body.description.as_deref().map(str::trim) {
+    let b = body.0;
+    // An empty description is no description.
+    let description = match b.description.as_deref().map(str::trim) {
         None | Some("") => String::new(),
-        Some(d) => text::bounded("description", d, 200)?,
+        Some(d) => text::bounded("description", d, MAX_KEY_DESCRIPTION)?,
     };
-    let (partner_id, customer_id) = owner(&state, &caller, &body).await?;
-    let key = mint_key();
-    let mut tx = state.pool.begin().await?;
-    let row = store::api_keys::insert(
-        &mut *tx,
-        &NewKeyRow {
-            lookup: &key.lookup,
-            secret_hash: &key.hash,
-            role: body.role.as_str(),
-            partner_id,
-            customer_id,
-            read_only: body.read_only,
-            description: &description,
-        },
-    )
-    .await?;
-    let mut event = audit_event(&caller, "api_key.created");
-    event.partner_id = partner_id;
-    event.customer_id = customer_id;
-    event.details =
-        serde_json::json!({"key_id": row.id, "role": row.role, "read_only": row.read_only});
-    store::audit::record(&mut *tx, &event).await?;
-    tx.commit().await?;
-    let id = row.id;
+    let key = NewKey {
+        role: b.role,
+        partner_id: b.partner_id,
+        customer_id: b.customer_id,
+        read_only: b.read_only,
+        description,
+    };
+    let minted = use_case::create(&app, &caller, key).await?;
+    let location = format!("/v1/api-keys/{}", minted.row.id);
     let created = CreatedApiKey {
-        key: key.plaintext.expose_secret().to_owned(),
-        api_key: row.try_into()?,
+        key: minted.plaintext.expose_secret().to_owned(),
+        api_key: minted.row.into(),
     };
     Ok(HttpResponse::Created()
-        .insert_header((
-            actix_web::http::header::LOCATION,
-            format!("/v1/api-keys/{id}"),
-        ))
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(created))
 }
 
@@ -218,19 +130,14 @@ async fn create(
     responses((status = 200, body = Page<ApiKey>, description = "One page")))]
 #[get("/v1/api-keys")]
 async fn list(
-    state: web::Data<AppState>,
+    app: web::Data<App>,
     caller: Caller,
     query: Query<ListApiKeys>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.0;
-    let (page, limit) = page_request(q.limit, q.cursor.as_deref(), q.q.as_deref())?;
-    let rows = store::api_keys::list(&state.pool, caller.reach, &page).await?;
-    let page = into_page(rows, limit, |r| r.id.to_string(), ApiKey::try_from);
-    let items = page.items.into_iter().collect::<Result<Vec<_>, _>>()?;
-    Ok(HttpResponse::Ok().json(Page {
-        items,
-        next_cursor: page.next_cursor,
-    }))
+    let paging = Paging::parse(q.limit, q.cursor.as_deref(), q.q.as_deref())?;
+    let page = use_case::list(&app, &caller, &paging).await?;
+    Ok(HttpResponse::Ok().json(page.map(ApiKey::from)))
 }
 
 /// Revoke an API key; revoking it again is harmless.
@@ -239,22 +146,10 @@ async fn list(
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such key in reach")))]
 #[delete("/v1/api-keys/{id}")]
 async fn revoke(
-    state: web::Data<AppState>,
+    app: web::Data<App>,
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&id, "API key")?;
-    let mut tx = state.pool.begin().await?;
-    let row = store::api_keys::revoke(&mut *tx, caller.reach, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("API key"))?;
-    let mut event = audit_event(&caller, "api_key.revoked");
-    event.partner_id = row.partner_id;
-    event.customer_id = row.customer_id;
-    event.details = serde_json::json!({"key_id": row.id});
-    store::audit::record(&mut *tx, &event).await?;
-    announce(&mut tx, &[Change::Keys]).await?;
-    tx.commit().await?;
-    changed(&state, &[Change::Keys]).await;
+    use_case::revoke(&app, &caller, path::id(&id, "API key")?).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -7,13 +7,14 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::{into_page, page_request, Page};
-use crate::auth::Caller;
-use crate::domain::{DomainName, MailAddress};
+use crate::app::audit::{self as use_case, Filter};
+use crate::app::App;
+use crate::domain::field::collect;
+use crate::domain::paging::{Page, Paging};
+use crate::domain::{Caller, DomainName, FieldError, MailAddress};
 use crate::error::ApiError;
 use crate::extract::Query;
-use crate::state::AppState;
-use crate::store::{self, audit::EventFilter, audit::EventRow};
+use crate::store::audit::EventRow;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list);
@@ -67,38 +68,35 @@ pub struct ListEvents {
     pub cursor: Option<String>,
 }
 
+impl TryFrom<&ListEvents> for Filter {
+    type Error = Vec<FieldError>;
+
+    fn try_from(q: &ListEvents) -> Result<Self, Self::Error> {
+        let account = q.account.as_deref().map(MailAddress::parse).transpose().map_err(|e| {
+            FieldError::new("account", "invalid_address", format!("address {e}"))
+        });
+        let domain = q.domain.as_deref().map(DomainName::parse).transpose().map_err(|e| {
+            FieldError::new("domain", "invalid_domain", format!("domain name {e}"))
+        });
+        match (account, domain) {
+            (Ok(account), Ok(domain)) => Ok(Self { account, domain }),
+            (a, d) => Err(collect([a.err(), d.err()])),
+        }
+    }
+}
+
 /// List audit events in reach, newest first.
 #[utoipa::path(tag = "audit", security(("api_key" = [])), params(ListEvents),
     responses((status = 200, body = Page<AuditEvent>, description = "One page")))]
 #[get("/v1/audit-events")]
 async fn list(
-    state: web::Data<AppState>,
+    app: web::Data<App>,
     caller: Caller,
     query: Query<ListEvents>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.0;
-    let (page, limit) = page_request(q.limit, q.cursor.as_deref(), None)?;
-    let account = q
-        .account
-        .as_deref()
-        .map(|a| MailAddress::parse(a).map(|a| a.to_string()))
-        .transpose()
-        .map_err(|e| ApiError::field("account", "invalid_address", format!("address {e}")))?;
-    let domain = q
-        .domain
-        .as_deref()
-        .map(|d| DomainName::parse(d).map(|d| d.to_string()))
-        .transpose()
-        .map_err(|e| ApiError::field("domain", "invalid_domain", format!("domain name {e}")))?;
-    let filter = EventFilter {
-        account: account.as_deref(),
-        domain: domain.as_deref(),
-    };
-    let rows = store::audit::list(&state.pool, caller.reach, &filter, &page).await?;
-    Ok(HttpResponse::Ok().json(into_page(
-        rows,
-        limit,
-        |r| r.id.to_string(),
-        AuditEvent::from,
-    )))
+    let paging = Paging::parse(q.limit, q.cursor.as_deref(), None)?;
+    let filter = Filter::try_from(&q)?;
+    let page = use_case::list(&app, &caller, &filter, &paging).await?;
+    Ok(HttpResponse::Ok().json(page.map(AuditEvent::from)))
 }

@@ -11,13 +11,13 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::client_settings::mobileconfig_response;
-use crate::autoconfig::{autodiscover, mobileconfig, thunderbird};
-use crate::domain::profile::ServerProfile;
+use super::mobileconfig_download;
+use crate::app::autoconfig as use_case;
+use crate::app::App;
+use crate::autoconfig::autodiscover;
 use crate::domain::{DomainName, MailAddress};
 use crate::error::ApiError;
 use crate::extract::{parse_query, read_body};
-use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(thunderbird_config)
@@ -30,9 +30,6 @@ const AUTODISCOVER_PATH: &str = "/autodiscover/autodiscover.xml";
 /// Autodiscover requests are a few hundred bytes.
 const AUTODISCOVER_MAX_BODY: usize = 16 * 1024;
 const CACHE: &str = "public, max-age=300";
-/// Stands for the login name in the rendered Autodiscover document; XML escaping
-/// leaves it as it is.
-const LOGIN_PLACEHOLDER: &str = "%LOGINNAME%";
 
 /// Outlook spells the Autodiscover path in any letter case; route them all to one.
 pub async fn autodiscover_path_case(
@@ -68,18 +65,6 @@ fn bad_address() -> ApiError {
     )
 }
 
-/// The profile for an address's domain, or 404 when the domain is not hosted here.
-fn profile_for(
-    state: &AppState,
-    address: &MailAddress,
-) -> Result<std::sync::Arc<ServerProfile>, ApiError> {
-    state
-        .memory
-        .directory
-        .profile_for_domain(address.domain().as_str())
-        .ok_or_else(|| ApiError::not_found("hosted domain"))
-}
-
 fn xml(body: impl Into<web::Bytes>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/xml; charset=utf-8")
@@ -112,17 +97,9 @@ fn thunderbird_domain(req: &HttpRequest) -> Result<DomainName, ApiError> {
         })
 }
 
-fn thunderbird_answer(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, ApiError> {
+fn thunderbird_answer(app: &App, req: &HttpRequest) -> Result<HttpResponse, ApiError> {
     let domain = thunderbird_domain(req)?;
-    let doc = state
-        .memory
-        .directory
-        .rendered("thunderbird", domain.as_str(), |profile| {
-            thunderbird::document(domain.as_str(), &domain.to_unicode(), profile)
-        })
-        .ok_or_else(|| ApiError::not_found("hosted domain"))?
-        .map_err(anyhow::Error::from)?;
-    Ok(xml(doc))
+    Ok(xml(use_case::thunderbird(app, &domain)?))
 }
 
 /// Thunderbird autoconfig (`clientConfig` 1.1).
@@ -132,10 +109,10 @@ fn thunderbird_answer(state: &AppState, req: &HttpRequest) -> Result<HttpRespons
               (status = 422, body = crate::error::Problem, content_type = "application/problem+json", description = "No usable address")))]
 #[get("/mail/config-v1.1.xml")]
 async fn thunderbird_config(
-    state: web::Data<AppState>,
+    app: web::Data<App>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    thunderbird_answer(&state, &req)
+    thunderbird_answer(&app, &req)
 }
 
 /// Thunderbird autoconfig at the well-known path (also answering for the domain of
@@ -146,10 +123,10 @@ async fn thunderbird_config(
               (status = 422, body = crate::error::Problem, content_type = "application/problem+json", description = "No usable address")))]
 #[get("/.well-known/autoconfig/mail/config-v1.1.xml")]
 async fn thunderbird_well_known(
-    state: web::Data<AppState>,
+    app: web::Data<App>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    thunderbird_answer(&state, &req)
+    thunderbird_answer(&app, &req)
 }
 
 /// Microsoft Autodiscover (POX), for Outlook; the path in any letter case.
@@ -161,7 +138,7 @@ async fn thunderbird_well_known(
               (status = 413, body = crate::error::Problem, content_type = "application/problem+json", description = "Body over 16 KiB")))]
 #[post("/autodiscover/autodiscover.xml")]
 async fn outlook_autodiscover(
-    state: web::Data<AppState>,
+    app: web::Data<App>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
@@ -172,23 +149,7 @@ async fn outlook_autodiscover(
         autodiscover::requested_address(text).map_err(|e| ApiError::Malformed(e.to_string()))?;
     let address = MailAddress::parse(&raw)
         .map_err(|_| ApiError::Malformed("EMailAddress is not a mail address".into()))?;
-    // The document differs between addresses only in LoginName: render it once per
-    // domain with a placeholder, then put in the escaped address.
-    let template = state
-        .memory
-        .directory
-        .rendered("autodiscover", address.domain().as_str(), |profile| {
-            autodiscover::response(LOGIN_PLACEHOLDER, profile)
-        })
-        .ok_or_else(|| ApiError::not_found("hosted domain"))?
-        .map_err(anyhow::Error::from)?;
-    let template = std::str::from_utf8(&template).map_err(anyhow::Error::from)?;
-    let login = address.to_string();
-    let body = template.replace(
-        LOGIN_PLACEHOLDER,
-        &quick_xml::escape::escape(login.as_str()),
-    );
-    Ok(xml(body.into_bytes()))
+    Ok(xml(use_case::autodiscover(&app, &address)?))
 }
 
 /// Apple configuration profile for any address of a hosted domain.
@@ -198,18 +159,12 @@ async fn outlook_autodiscover(
               (status = 422, body = crate::error::Problem, content_type = "application/problem+json", description = "No usable address")))]
 #[get("/apple/mobileconfig")]
 async fn apple_mobileconfig(
-    state: web::Data<AppState>,
+    app: web::Data<App>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let query: AddressQuery = parse_query(req.query_string()).map_err(|_| bad_address())?;
     let raw = query.emailaddress.ok_or_else(bad_address)?;
     let address = MailAddress::parse(raw.trim()).map_err(|_| bad_address())?;
-    let profile = profile_for(&state, &address)?;
-    let text = address.to_string();
-    let id = mobileconfig::Identity {
-        address: &text,
-        display_name: None,
-        organisation: &state.settings.profile_organisation,
-    };
-    mobileconfig_response(&id, &profile)
+    let profile = use_case::apple_profile_for_address(&app, &address)?;
+    Ok(mobileconfig_download(profile))
 }

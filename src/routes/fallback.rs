@@ -11,7 +11,6 @@ use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::{code_for_status, problem_response, ApiError};
-use crate::state::AppState;
 
 #[derive(Default)]
 pub struct RouteTable(Vec<(ResourceDef, Vec<Method>)>);
@@ -50,11 +49,11 @@ impl RouteTable {
 
 pub async fn default_handler(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    routes: web::Data<RouteTable>,
 ) -> Result<HttpResponse, ApiError> {
-    Err(match state.routes.allowed(req.path()) {
+    Err(match routes.allowed(req.path()) {
         Some(methods) if !methods.is_empty() => ApiError::MethodNotAllowed(methods.to_vec()),
-        _ => ApiError::NotFound("no such route; see /docs".into()),
+        _ => crate::app::Error::NotFound("no such route; see /docs".into()).into(),
     })
 }
 

@@ -5,8 +5,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::app::App;
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::metrics::Metrics;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(healthz).service(readyz).service(metrics);
@@ -29,23 +30,21 @@ async fn healthz() -> HttpResponse {
 #[utoipa::path(tag = "operations", responses((status = 200, body = Health, description = "Ready"),
     (status = 503, body = crate::error::Problem, content_type = "application/problem+json", description = "Database unreachable")))]
 #[get("/readyz")]
-async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    match sqlx::query("SELECT 1").execute(&state.pool).await {
-        Ok(_) => Ok(HttpResponse::Ok().json(Health { status: "ok" })),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            Err(ApiError::Overloaded {
-                retry_after_secs: 5,
-            })
-        }
-    }
+async fn readyz(app: web::Data<App>) -> Result<HttpResponse, ApiError> {
+    app.ping().await?;
+    Ok(HttpResponse::Ok().json(Health { status: "ok" }))
 }
 
 /// Prometheus metrics (text exposition format).
 #[utoipa::path(tag = "operations", responses((status = 200, content_type = "text/plain; version=0.0.4", body = String, description = "Metrics")))]
 #[get("/metrics")]
-async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let text = state.metrics.render(&state.pool)?;
+async fn metrics(
+    app: web::Data<App>,
+    metrics: web::Data<Metrics>,
+) -> Result<HttpResponse, ApiError> {
+    let text = metrics
+        .render(&app.pool)
+        .map_err(crate::app::Error::Internal)?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(text))

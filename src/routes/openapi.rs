@@ -9,7 +9,8 @@ use utoipa::openapi::{ContentBuilder, OpenApi as Spec, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
-use crate::error::{FieldError, Problem};
+use crate::domain::FieldError;
+use crate::error::Problem;
 
 const DESCRIPTION: &str = r#"The account-management API behind the Control Panel: partners, customers, API keys, mail domains and mail accounts.
 
@@ -136,6 +137,7 @@ pub fn spec() -> Spec {
     let mut spec = spec;
     // Modifiers ran on the empty document; run ours again now that paths exist.
     Common.modify(&mut spec);
+    super::schema::apply(&mut spec);
     spec.info.version = env!("CARGO_PKG_VERSION").to_owned();
     spec
 }

@@ -8,16 +8,15 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::{
-    announce, audit_event, changed, created, into_page, page_request, parse_id, with_etag, Page,
-};
-use crate::auth::{Caller, Role};
-use crate::domain::text;
+use super::{created, path, with_etag};
+use crate::app::partners as use_case;
+use crate::app::App;
+use crate::domain::paging::{Page, Paging};
+use crate::domain::text::{self, MAX_PARTNER_NAME};
+use crate::domain::Caller;
 use crate::error::ApiError;
 use crate::extract::{if_match, Json, Query};
-use crate::state::AppState;
-use crate::store::changes::Change;
-use crate::store::{self, partners::PartnerRow};
+use crate::store::partners::PartnerRow;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create)
@@ -26,8 +25,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(update)
         .service(remove);
 }
-
-const NAME_MAX: usize = 200;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Partner {
@@ -52,14 +49,12 @@ impl From<PartnerRow> for Partner {
 #[serde(deny_unknown_fields)]
 pub struct CreatePartner {
     /// Unique; a retried create answers 409 instead of creating a second partner.
-    #[schema(max_length = 200)]
     pub name: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdatePartner {
-    #[schema(max_length = 200)]
     pub name: Option<String>,
 }
 
@@ -80,23 +75,14 @@ pub struct ListPartners {
               (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "Name taken")))]
 #[post("/v1/partners")]
 async fn create(
-    state: web::Data<AppState>,
+    app: web::Data<App>,
     caller: Caller,
     body: Json<CreatePartner>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&[Role::Admin])?;
-    let name = text::bounded("name", &body.0.name, NAME_MAX)?;
-    let mut tx = state.pool.begin().await?;
-    let row = store::partners::insert(&mut *tx, &name).await?;
-    let mut event = audit_event(&caller, "partner.created");
-    event.partner_id = Some(row.id);
-    store::audit::record(&mut *tx, &event).await?;
-    tx.commit().await?;
-    Ok(created(
-        &format!("/v1/partners/{}", row.id),
-        row.version,
-        &Partner::from(row),
-    ))
+    let name = text::bounded("name", &body.0.name, MAX_PARTNER_NAME)?;
+    let row = use_case::create(&app, &caller, &name).await?;
+    let location = format!("/v1/partners/{}", row.id);
+    Ok(created(&location, row.version, &Partner::from(row)))
 }
 
 /// List partners.
@@ -104,15 +90,14 @@ async fn create(
     responses((status = 200, body = Page<Partner>, description = "One page")))]
 #[get("/v1/partners")]
 async fn list(
-    state: web::Data<AppState>,
+    app: web::Data<App>,
     caller: Caller,
     query: Query<ListPartners>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&[Role::Admin])?;
     let q = query.0;
-    let (page, limit) = page_request(q.limit, q.cursor.as_deref(), q.q.as_deref())?;
-    let rows = store::partners::list(&state.pool, &page).await?;
-    Ok(HttpResponse::Ok().json(into_page(rows, limit, |r| r.id.to_string(), Partner::from)))
+    let paging = Paging::parse(q.limit, q.cursor.as_deref(), q.q.as_deref())?;
+    let page = use_case::list(&app, &caller, &paging).await?;
+    Ok(HttpResponse::Ok().json(page.map(Partner::from)))
 }
 
 /// Show a partner.
@@ -121,15 +106,11 @@ async fn list(
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such partner")))]
 #[get("/v1/partners/{id}")]
 async fn show(
-    state: web::Data<AppState>,
+    app: web::Data<App>,
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&[Role::Admin])?;
-    let id = parse_id(&id, "partner")?;
-    let row = store::partners::get(&state.pool, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("partner"))?;
+    let row = use_case::find(&app, &caller, path::id(&id, "partner")?).await?;
     Ok(with_etag(StatusCode::OK, row.version, &Partner::from(row)))
 }
 
@@ -142,34 +123,15 @@ async fn show(
               (status = 412, body = crate::error::Problem, content_type = "application/problem+json", description = "ETag mismatch")))]
 #[patch("/v1/partners/{id}")]
 async fn update(
-    state: web::Data<AppState>,
+    app: web::Data<App>,
     caller: Caller,
     req: HttpRequest,
     id: web::Path<String>,
     body: Json<UpdatePartner>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&[Role::Admin])?;
-    let id = parse_id(&id, "partner")?;
-    let name = body
-        .0
-        .name
-        .map(|n| text::bounded("name", &n, NAME_MAX))
-        .transpose()?;
-    let mut tx = state.pool.begin().await?;
-    let current = store::partners::get(&mut *tx, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("partner"))?;
-    let expected = if_match(&req);
-    if expected.is_some_and(|v| v != current.version) {
-        return Err(ApiError::PreconditionFailed);
-    }
-    let row = store::partners::update(&mut *tx, id, name.as_deref(), Some(current.version))
-        .await?
-        .ok_or(ApiError::PreconditionFailed)?;
-    let mut event = audit_event(&caller, "partner.updated");
-    event.partner_id = Some(id);
-    store::audit::record(&mut *tx, &event).await?;
-    tx.commit().await?;
+    let id = path::id(&id, "partner")?;
+    let name = text::optional("name", body.0.name.as_deref(), MAX_PARTNER_NAME)?;
+    let row = use_case::rename(&app, &caller, id, name.as_deref(), if_match(&req)).await?;
     Ok(with_etag(StatusCode::OK, row.version, &Partner::from(row)))
 }
 
@@ -180,21 +142,10 @@ async fn update(
               (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "The partner still has customers")))]
 #[delete("/v1/partners/{id}")]
 async fn remove(
-    state: web::Data<AppState>,
+    app: web::Data<App>,
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&[Role::Admin])?;
-    let id = parse_id(&id, "partner")?;
-    let mut tx = state.pool.begin().await?;
-    if !store::partners::delete(&mut *tx, id).await? {
-        return Err(ApiError::not_found("partner"));
-    }
-    let mut event = audit_event(&caller, "partner.deleted");
-    event.partner_id = Some(id);
-    store::audit::record(&mut *tx, &event).await?;
-    announce(&mut tx, &[Change::Keys]).await?;
-    tx.commit().await?;
-    changed(&state, &[Change::Keys]).await;
+    use_case::delete(&app, &caller, path::id(&id, "partner")?).await?;
     Ok(HttpResponse::NoContent().finish())
 }

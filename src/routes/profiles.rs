@@ -8,14 +8,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{announce, audit_event, changed, created, with_etag, Page};
-use crate::auth::{Caller, Role};
+use super::{created, with_etag};
+use crate::app::profiles::{self as use_case, Save};
+use crate::app::App;
+use crate::domain::paging::Page;
 use crate::domain::profile::{self, Endpoint, ProfileInput};
+use crate::domain::Caller;
 use crate::error::ApiError;
 use crate::extract::{if_match, Json};
-use crate::state::AppState;
-use crate::store::changes::Change;
-use crate::store::{self, profiles::ProfileRow};
+use crate::store::profiles::ProfileRow;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create)
@@ -50,62 +51,17 @@ impl From<ProfileRow> for Profile {
     }
 }
 
+/// A profile with its name: what `POST` takes (`PUT` names it in the path).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProfile {
     /// 1 to 64 of a-z, 0-9, `-` and `_`.
-    #[schema(max_length = 64, example = "reseller-a")]
+    #[schema(example = "reseller-a")]
     pub name: String,
-    #[schema(max_length = 253)]
     pub incoming_host: String,
-    #[schema(max_length = 253)]
     pub outgoing_host: String,
-    #[schema(max_length = 2048)]
     pub webmail_url: Option<String>,
-    #[schema(max_items = 32)]
     pub endpoints: Vec<Endpoint>,
-}
-
-fn not_found() -> ApiError {
-    ApiError::not_found("server profile")
-}
-
-async fn save(
-    state: &AppState,
-    caller: &Caller,
-    name: String,
-    input: ProfileInput,
-    expected: Option<i32>,
-    must_be_new: bool,
-) -> Result<store::profiles::Upserted, ApiError> {
-    let profile = input.into_profile(name).map_err(ApiError::Validation)?;
-    let mut tx = state.pool.begin().await?;
-    if must_be_new
-        && store::profiles::get(&mut *tx, &profile.name)
-            .await?
-            .is_some()
-    {
-        return Err(ApiError::Conflict(
-            "a server profile with this name exists; PUT replaces it".into(),
-        ));
-    }
-    let saved = store::profiles::upsert(&mut *tx, &profile, expected)
-        .await?
-        .ok_or(ApiError::PreconditionFailed)?;
-    let mut event = audit_event(
-        caller,
-        if saved.inserted {
-            "server_profile.created"
-        } else {
-            "server_profile.updated"
-        },
-    );
-    event.details = serde_json::json!({ "name": profile.name });
-    store::audit::record(&mut *tx, &event).await?;
-    announce(&mut tx, &[Change::Directory]).await?;
-    tx.commit().await?;
-    changed(state, &[Change::Directory]).await;
-    Ok(saved)
 }
 
 /// Create a server profile.
@@ -114,11 +70,10 @@ async fn save(
               (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "The name is taken")))]
 #[post("/v1/server-profiles")]
 async fn create(
-    state: web::Data<AppState>,
+    app: web::Data<App>,
     caller: Caller,
     body: Json<CreateProfile>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&[Role::Admin])?;
     let b = body.0;
     let name = profile::parse_name(&b.name)?;
     let input = ProfileInput {
@@ -127,28 +82,19 @@ async fn create(
         webmail_url: b.webmail_url,
         endpoints: b.endpoints,
     };
-    let saved = save(&state, &caller, name, input, None, true).await?;
-    Ok(created(
-        &format!("/v1/server-profiles/{}", saved.row.name),
-        saved.row.version,
-        &Profile::from(saved.row),
-    ))
+    let profile = input.into_profile(name)?;
+    let saved = use_case::save(&app, &caller, profile, Save::CreateOnly).await?;
+    let location = format!("/v1/server-profiles/{}", saved.row.name);
+    Ok(created(&location, saved.row.version, &Profile::from(saved.row)))
 }
 
 /// List the server profiles.
 #[utoipa::path(tag = "server-profiles", security(("api_key" = [])),
     responses((status = 200, body = Page<Profile>, description = "All profiles (there are few; one page)")))]
 #[get("/v1/server-profiles")]
-async fn list(state: web::Data<AppState>, _caller: Caller) -> Result<HttpResponse, ApiError> {
-    let items = store::profiles::all(&state.pool)
-        .await?
-        .into_iter()
-        .map(Profile::from)
-        .collect();
-    Ok(HttpResponse::Ok().json(Page {
-        items,
-        next_cursor: None,
-    }))
+async fn list(app: web::Data<App>, _caller: Caller) -> Result<HttpResponse, ApiError> {
+    let rows = use_case::list(&app).await?;
+    Ok(HttpResponse::Ok().json(Page::all(rows).map(Profile::from)))
 }
 
 /// Show a server profile.
@@ -157,13 +103,11 @@ async fn list(state: web::Data<AppState>, _caller: Caller) -> Result<HttpRespons
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such profile")))]
 #[get("/v1/server-profiles/{name}")]
 async fn show(
-    state: web::Data<AppState>,
+    app: web::Data<App>,
     _caller: Caller,
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let row = store::profiles::get(&state.pool, &name)
-        .await?
-        .ok_or_else(not_found)?;
+    let row = use_case::find(&app, &name).await?;
     Ok(with_etag(StatusCode::OK, row.version, &Profile::from(row)))
 }
 
@@ -176,25 +120,24 @@ async fn show(
               (status = 412, body = crate::error::Problem, content_type = "application/problem+json", description = "ETag mismatch")))]
 #[put("/v1/server-profiles/{name}")]
 async fn replace(
-    state: web::Data<AppState>,
+    app: web::Data<App>,
     caller: Caller,
     req: HttpRequest,
     name: web::Path<String>,
     body: Json<ProfileInput>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&[Role::Admin])?;
-    let name = profile::parse_name(&name).map_err(|_| not_found())?;
-    let saved = save(&state, &caller, name, body.0, if_match(&req), false).await?;
+    let name = profile::parse_name(&name).map_err(|_| ApiError::not_found("server profile"))?;
+    let profile = body.0.into_profile(name)?;
+    let how = Save::CreateOrReplace {
+        expected: if_match(&req),
+    };
+    let saved = use_case::save(&app, &caller, profile, how).await?;
     let status = if saved.inserted {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok(with_etag(
-        status,
-        saved.row.version,
-        &Profile::from(saved.row),
-    ))
+    Ok(with_etag(status, saved.row.version, &Profile::from(saved.row)))
 }
 
 /// Delete a server profile no domain uses. `default` cannot be deleted.
@@ -204,31 +147,10 @@ async fn replace(
               (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "`default`, or used by domains")))]
 #[delete("/v1/server-profiles/{name}")]
 async fn remove(
-    state: web::Data<AppState>,
+    app: web::Data<App>,
     caller: Caller,
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&[Role::Admin])?;
-    if name.as_str() == "default" {
-        return Err(ApiError::Conflict(
-            "the default profile cannot be deleted".into(),
-        ));
-    }
-    let mut tx = state.pool.begin().await?;
-    let used = store::profiles::domains_using(&mut *tx, &name).await?;
-    if used > 0 {
-        return Err(ApiError::Conflict(format!(
-            "{used} domain(s) use this profile; move them first"
-        )));
-    }
-    if !store::profiles::delete(&mut *tx, &name).await? {
-        return Err(not_found());
-    }
-    let mut event = audit_event(&caller, "server_profile.deleted");
-    event.details = serde_json::json!({ "name": name.as_str() });
-    store::audit::record(&mut *tx, &event).await?;
-    announce(&mut tx, &[Change::Directory]).await?;
-    tx.commit().await?;
-    changed(&state, &[Change::Directory]).await;
+    use_case::delete(&app, &caller, &name).await?;
     Ok(HttpResponse::NoContent().finish())
 }

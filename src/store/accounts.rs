@@ -6,7 +6,9 @@ use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use super::PageRequest;
-use crate::auth::Reach;
+use super::CUSTOMER_IN_REACH;
+use crate::domain::account::{AccountStatus, Protocols};
+use crate::domain::Reach;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AccountRow {
@@ -18,7 +20,7 @@ pub struct AccountRow {
     pub local_part: String,
     pub display_name: Option<String>,
     pub quota_mb: i32,
-    pub status: String,
+    pub status: AccountStatus,
     pub imap_enabled: bool,
     pub pop3_enabled: bool,
     pub smtp_enabled: bool,
@@ -34,6 +36,14 @@ impl AccountRow {
     pub fn address(&self) -> String {
         format!("{}@{}", self.local_part, self.domain)
     }
+
+    pub fn protocols(&self) -> Protocols {
+        Protocols {
+            imap: self.imap_enabled,
+            pop3: self.pop3_enabled,
+            smtp: self.smtp_enabled,
+        }
+    }
 }
 
 const SELECT: &str =
@@ -41,16 +51,6 @@ const SELECT: &str =
         a.display_name, a.quota_mb, a.status, a.imap_enabled, a.pop3_enabled, a.smtp_enabled,
         a.password_changed_at, a.version, a.created_at, a.updated_at, a.deleted_at, a.purge_after
     FROM accounts a JOIN domains d ON d.id = a.domain_id JOIN customers c ON c.id = d.customer_id";
-/// `$1` partner, `$2` customer.
-const IN_REACH: &str =
-    "($1::uuid IS NULL OR c.partner_id = $1) AND ($2::uuid IS NULL OR c.id = $2)";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Protocols {
-    pub imap: bool,
-    pub pop3: bool,
-    pub smtp: bool,
-}
 
 pub struct NewAccount<'a> {
     pub domain_id: Uuid,
@@ -135,7 +135,7 @@ where
 {
     let (p, c) = reach.filters();
     sqlx::query_as(&format!(
-        "{select} WHERE {IN_REACH} AND d.name = $3 AND a.local_part = $4"
+        "{select} WHERE {CUSTOMER_IN_REACH} AND d.name = $3 AND a.local_part = $4"
     ))
     .bind(p)
     .bind(c)
@@ -179,7 +179,7 @@ pub struct AccountChange<'a> {
     /// `Some(None)` clears the display name.
     pub display_name: Option<Option<&'a str>>,
     pub quota_mb: Option<i32>,
-    pub status: Option<&'a str>,
+    pub status: Option<AccountStatus>,
     pub imap: Option<bool>,
     pub pop3: Option<bool>,
     pub smtp: Option<bool>,
@@ -275,7 +275,7 @@ pub struct CredentialRow {
     pub partner_id: Option<Uuid>,
     pub local_part: String,
     pub display_name: Option<String>,
-    pub status: String,
+    pub status: AccountStatus,
     pub deleted: bool,
     pub password_hash: String,
 }

@@ -4,14 +4,14 @@ use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
-use super::PageRequest;
-use crate::auth::Reach;
+use super::{PageRequest, OWNER_IN_REACH};
+use crate::domain::{Reach, Role};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct KeyAuthRow {
     pub id: Uuid,
     pub secret_hash: Vec<u8>,
-    pub role: String,
+    pub role: Role,
     pub partner_id: Option<Uuid>,
     pub customer_id: Option<Uuid>,
     pub read_only: bool,
@@ -21,7 +21,7 @@ pub struct KeyAuthRow {
 pub struct KeyRow {
     pub id: Uuid,
     pub lookup: String,
-    pub role: String,
+    pub role: Role,
     pub partner_id: Option<Uuid>,
     pub customer_id: Option<Uuid>,
     pub read_only: bool,
@@ -33,15 +33,11 @@ pub struct KeyRow {
 
 const COLUMNS: &str =
     "id, lookup, role, partner_id, customer_id, read_only, description, created_at, last_used_at, revoked_at";
-/// A partner reaches its own keys and its customers' keys; `$1` partner, `$2` customer.
-const IN_REACH: &str = "($1::uuid IS NULL OR partner_id = $1
-        OR customer_id IN (SELECT id FROM customers WHERE partner_id = $1))
-    AND ($2::uuid IS NULL OR customer_id = $2)";
 
 pub struct NewKeyRow<'a> {
     pub lookup: &'a str,
     pub secret_hash: &'a [u8],
-    pub role: &'a str,
+    pub role: Role,
     pub partner_id: Option<Uuid>,
     pub customer_id: Option<Uuid>,
     pub read_only: bool,
@@ -94,7 +90,7 @@ pub async fn list(
     let (p, c) = reach.filters();
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM api_keys
-         WHERE {IN_REACH} AND ($3::uuid IS NULL OR id > $3) AND ($4::text IS NULL OR description ILIKE $4)
+         WHERE {OWNER_IN_REACH} AND ($3::uuid IS NULL OR id > $3) AND ($4::text IS NULL OR description ILIKE $4)
          ORDER BY id LIMIT $5"
     ))
     .bind(p)
@@ -115,7 +111,7 @@ pub async fn revoke(
     let (p, c) = reach.filters();
     sqlx::query_as(&format!(
         "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
-         WHERE {IN_REACH} AND id = $3 RETURNING {COLUMNS}"
+         WHERE {OWNER_IN_REACH} AND id = $3 RETURNING {COLUMNS}"
     ))
     .bind(p)
     .bind(c)

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
-use super::PageRequest;
-use crate::auth::Reach;
+use super::{PageRequest, OWNER_IN_REACH};
+use crate::domain::Reach;
 
 #[derive(Debug, Clone, Default)]
 pub struct NewEvent<'a> {
@@ -83,16 +83,14 @@ pub async fn list(
     page: &PageRequest,
 ) -> sqlx::Result<Vec<EventRow>> {
     let (p, c) = reach.filters();
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT id, occurred_at, action, channel, actor_key_id, actor_role, client_addr, domain, account, details
          FROM audit_events
-         WHERE ($1::uuid IS NULL OR partner_id = $1
-                OR customer_id IN (SELECT id FROM customers WHERE partner_id = $1))
-           AND ($2::uuid IS NULL OR customer_id = $2)
+         WHERE {OWNER_IN_REACH}
            AND ($3::text IS NULL OR account = $3) AND ($4::text IS NULL OR domain = $4)
            AND ($5::bigint IS NULL OR id < $5)
-         ORDER BY id DESC LIMIT $6",
-    )
+         ORDER BY id DESC LIMIT $6"
+    ))
     .bind(p)
     .bind(c)
     .bind(filter.account)

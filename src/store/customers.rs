@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
-use super::PageRequest;
-use crate::auth::Reach;
+use super::{PageRequest, CUSTOMER_IN_REACH as IN_REACH};
+use crate::domain::Reach;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CustomerRow {
@@ -19,8 +19,6 @@ pub struct CustomerRow {
 }
 
 const COLUMNS: &str = "id, partner_id, name, external_ref, version, created_at, updated_at";
-/// The reach filter; `$1` is the partner, `$2` the customer.
-const IN_REACH: &str = "($1::uuid IS NULL OR partner_id = $1) AND ($2::uuid IS NULL OR id = $2)";
 
 pub async fn insert(
     db: impl PgExecutor<'_>,
@@ -46,7 +44,7 @@ pub async fn get(
 ) -> sqlx::Result<Option<CustomerRow>> {
     let (p, c) = reach.filters();
     sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM customers WHERE {IN_REACH} AND id = $3"
+        "SELECT {COLUMNS} FROM customers c WHERE {IN_REACH} AND id = $3"
     ))
     .bind(p)
     .bind(c)
@@ -62,7 +60,7 @@ pub async fn list(
 ) -> sqlx::Result<Vec<CustomerRow>> {
     let (p, c) = reach.filters();
     sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM customers
+        "SELECT {COLUMNS} FROM customers c
          WHERE {IN_REACH} AND ($3::uuid IS NULL OR id > $3)
            AND ($4::text IS NULL OR name ILIKE $4 OR external_ref ILIKE $4)
          ORDER BY id LIMIT $5"
@@ -91,7 +89,7 @@ pub async fn update(
 ) -> sqlx::Result<Option<CustomerRow>> {
     let (p, c) = reach.filters();
     sqlx::query_as(&format!(
-        "UPDATE customers SET name = coalesce($4, name),
+        "UPDATE customers AS c SET name = coalesce($4, name),
                 external_ref = CASE WHEN $5 THEN $6 ELSE external_ref END,
                 version = version + 1, updated_at = now()
          WHERE {IN_REACH} AND id = $3 AND ($7::int IS NULL OR version = $7) RETURNING {COLUMNS}"
@@ -110,7 +108,7 @@ pub async fn update(
 pub async fn delete(db: impl PgExecutor<'_>, reach: Reach, id: Uuid) -> sqlx::Result<bool> {
     let (p, c) = reach.filters();
     let done = sqlx::query(&format!(
-        "DELETE FROM customers WHERE {IN_REACH} AND id = $3"
+        "DELETE FROM customers AS c WHERE {IN_REACH} AND id = $3"
     ))
     .bind(p)
     .bind(c)

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
-use super::PageRequest;
-use crate::auth::Reach;
+use super::{PageRequest, CUSTOMER_IN_REACH as IN_REACH};
+use crate::domain::Reach;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DomainRow {
@@ -25,9 +25,6 @@ const SELECT: &str = "SELECT d.id, d.name, d.customer_id, c.partner_id, d.server
         (SELECT count(*) FROM accounts a WHERE a.domain_id = d.id AND a.deleted_at IS NULL) AS account_count,
         d.version, d.created_at, d.updated_at
     FROM domains d JOIN customers c ON c.id = d.customer_id";
-/// `$1` partner, `$2` customer.
-const IN_REACH: &str =
-    "($1::uuid IS NULL OR c.partner_id = $1) AND ($2::uuid IS NULL OR c.id = $2)";
 
 pub async fn insert(
     db: impl PgExecutor<'_>,

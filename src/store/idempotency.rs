@@ -3,6 +3,9 @@
 use sqlx::types::Json;
 use sqlx::PgExecutor;
 
+/// How long answers are kept.
+pub const KEEP_HOURS: i32 = 24;
+
 #[derive(Debug, sqlx::FromRow)]
 pub struct Stored {
     pub fingerprint: Vec<u8>,

@@ -5,14 +5,26 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
-pub mod changes;
 pub mod customers;
 pub mod database;
 pub mod domains;
 pub mod idempotency;
+pub mod notify;
 pub mod partners;
 pub mod profiles;
 pub mod throttle;
+
+use crate::domain::paging::Paging;
+
+/// Which rows a reach sees, for rows joined to their customer as `c`: `$1` is the
+/// partner, `$2` the customer (see `Reach::filters`).
+pub(crate) const CUSTOMER_IN_REACH: &str =
+    "($1::uuid IS NULL OR c.partner_id = $1) AND ($2::uuid IS NULL OR c.id = $2)";
+/// The same for rows that name their owner themselves (`partner_id`, `customer_id`):
+/// a partner reaches what it owns and what its customers own.
+pub(crate) const OWNER_IN_REACH: &str = "($1::uuid IS NULL OR partner_id = $1
+        OR customer_id IN (SELECT id FROM customers WHERE partner_id = $1))
+    AND ($2::uuid IS NULL OR customer_id = $2)";
 
 /// One page of a keyset-paginated list: rows after `after` in the list's order.
 #[derive(Debug, Clone)]
@@ -23,6 +35,16 @@ pub struct PageRequest {
     pub limit: i64,
     /// A substring to search for, already turned into an `ILIKE` pattern.
     pub pattern: Option<String>,
+}
+
+impl From<&Paging> for PageRequest {
+    fn from(p: &Paging) -> Self {
+        Self {
+            after: p.after.clone(),
+            limit: p.limit as i64 + 1,
+            pattern: p.search.as_deref().map(contains_pattern),
+        }
+    }
 }
 
 /// `%q%` with `LIKE` wildcards in `q` escaped, so that `q` matches literally.

@@ -1,7 +1,7 @@
 //! `TestApp`: a running mailpanel on a random port with a fresh database, plus typed
 //! helpers for the calls the tests make over and over.
 
-use mailpanel::auth::mint_key;
+use mailpanel::domain::api_key::mint as mint_key;
 use mailpanel::config::Settings;
 use mailpanel::startup::Application;
 use mailpanel::store;
@@ -91,7 +91,7 @@ impl TestApp {
             &store::api_keys::NewKeyRow {
                 lookup: &key.lookup,
                 secret_hash: &key.hash,
-                role,
+                role: serde_json::from_value(json!(role)).unwrap(),
                 partner_id: parse(partner),
                 customer_id: parse(customer),
                 read_only,

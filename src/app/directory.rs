@@ -5,7 +5,7 @@
 //! `NOTIFY mailpanel_directory` from any instance (and after a lost listener
 //! connection, which may have missed some).
 
-use actix_web::web::Bytes;
+use bytes::Bytes;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};

@@ -1,10 +1,11 @@
-//! Announcing changes to every instance: `NOTIFY` inside the changing transaction,
-//! delivered at commit to each instance's listener (`changes::spawn_listener`).
+//! Telling every instance what a committed write touched: `NOTIFY` inside the
+//! writing transaction, delivered at commit to each instance's listener
+//! (`app::caches::listen`), which refreshes what it keeps in memory.
 
 use sqlx::PgExecutor;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Change {
+pub enum Topic {
     /// Domains or server profiles: the auto-configuration directory.
     Directory,
     /// Accounts, or the domains they belong to: the account cache.
@@ -13,14 +14,14 @@ pub enum Change {
     Keys,
 }
 
-impl Change {
-    pub const ALL: [Change; 3] = [Change::Directory, Change::Accounts, Change::Keys];
+impl Topic {
+    pub const ALL: [Topic; 3] = [Topic::Directory, Topic::Accounts, Topic::Keys];
 
     pub fn channel(self) -> &'static str {
         match self {
-            Change::Directory => "mailpanel_directory",
-            Change::Accounts => "mailpanel_accounts",
-            Change::Keys => "mailpanel_keys",
+            Topic::Directory => "mailpanel_directory",
+            Topic::Accounts => "mailpanel_accounts",
+            Topic::Keys => "mailpanel_keys",
         }
     }
 
@@ -29,9 +30,9 @@ impl Change {
     }
 }
 
-pub async fn announce(db: impl PgExecutor<'_>, change: Change) -> sqlx::Result<()> {
+pub async fn announce(db: impl PgExecutor<'_>, topic: Topic) -> sqlx::Result<()> {
     sqlx::query("SELECT pg_notify($1, '')")
-        .bind(change.channel())
+        .bind(topic.channel())
         .execute(db)
         .await?;
     Ok(())

@@ -1,0 +1,254 @@
+//! Mail accounts. Deleting is soft: the account leaves the mail servers at once and
+//! can be restored, password included, until its retention period ends; then it is
+//! purged (`purge_expired`, run in the background).
+
+use chrono::SecondsFormat;
+
+use super::{audit, domains, App, Error, Result, Write};
+use crate::domain::account::{AccountStatus, Protocols, ProtocolsChange, Quota};
+use crate::domain::imported_hash::ImportedHash;
+use crate::domain::paging::{Page, Paging};
+use crate::domain::password::NewPassword;
+use crate::domain::{Caller, DomainName, MailAddress, Role};
+use crate::store;
+use crate::store::accounts::AccountRow;
+use crate::store::notify::Topic;
+
+/// How a new account gets its password.
+pub enum Credential {
+    Password(NewPassword),
+    /// Migration import of another system's hash (admin and partner keys).
+    Imported(ImportedHash),
+}
+
+pub struct NewAccount {
+    pub address: MailAddress,
+    pub display_name: Option<String>,
+    pub quota: Quota,
+    pub protocols: Protocols,
+    pub credential: Credential,
+}
+
+/// A change of some fields; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct AccountChange {
+    /// `Some(None)` clears the display name.
+    pub display_name: Option<Option<String>>,
+    pub quota: Option<Quota>,
+    pub status: Option<AccountStatus>,
+    pub protocols: ProtocolsChange,
+}
+
+/// The account at this address within the caller's reach, deleted ones included.
+pub async fn find(app: &App, caller: &Caller, address: &MailAddress) -> Result<AccountRow> {
+    store::accounts::get(
+        &app.pool,
+        caller.reach,
+        address.domain().as_str(),
+        address.local_part().as_str(),
+    )
+    .await?
+    .ok_or_else(|| Error::not_found("account"))
+}
+
+/// A live account in reach, read through this instance's account cache: for reads
+/// that tolerate a change arriving a moment late from another instance (this
+/// instance's own writes empty the cache before they answer).
+pub async fn find_live_cached(
+    app: &App,
+    caller: &Caller,
+    address: &MailAddress,
+) -> Result<AccountRow> {
+    let key = (
+        address.domain().as_str().to_owned(),
+        address.local_part().as_str().to_owned(),
+    );
+    let cache = &app.caches.accounts;
+    let account = match cache.get(&key) {
+        Some(account) => account,
+        None => {
+            let generation = cache.generation();
+            let account = store::accounts::get(&app.pool, crate::domain::Reach::All, &key.0, &key.1)
+                .await?
+                .ok_or_else(|| Error::not_found("account"))?;
+            cache.insert(generation, key, account.clone());
+            account
+        }
+    };
+    if !caller.reach.covers(account.partner_id, account.customer_id) {
+        return Err(Error::not_found("account"));
+    }
+    if account.deleted_at.is_some() {
+        return Err(Error::deleted_account());
+    }
+    Ok(account)
+}
+
+async fn reread(db: &mut sqlx::PgConnection, id: uuid::Uuid) -> Result<AccountRow> {
+    store::accounts::get_by_id(db, id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("account {id} vanished within its transaction").into())
+}
+
+#[tracing::instrument(skip_all, fields(address = %command.address))]
+pub async fn create(app: &App, caller: &Caller, command: NewAccount) -> Result<AccountRow> {
+    if let Credential::Imported(_) = command.credential {
+        caller
+            .require(&[Role::Admin, Role::Partner])
+            .map_err(|_| {
+                Error::Forbidden("only admin and partner keys may import password hashes".into())
+            })?;
+    }
+    let domain = domains::find(app, caller, command.address.domain()).await?;
+    // Hash before taking a connection: no pool connection is held while hashing.
+    let (hash, origin) = match command.credential {
+        Credential::Password(pw) => (app.hasher.hash(pw.into_secret()).await?, "set".to_owned()),
+        Credential::Imported(h) => (h.as_str().to_owned(), format!("imported {}", h.scheme())),
+    };
+    let local = command.address.local_part().as_str();
+
+    let mut write = Write::begin(app, &[Topic::Accounts]).await?;
+    store::accounts::purge_expired_address(write.db(), domain.id, local).await?;
+    if let Some(until) = store::accounts::deleted_holder(write.db(), domain.id, local).await? {
+        return Err(Error::Conflict(format!(
+            "{} was deleted and can be restored until {}; restore it, or create it anew after that",
+            command.address,
+            until.to_rfc3339_opts(SecondsFormat::Secs, true)
+        )));
+    }
+    let new = store::accounts::NewAccount {
+        domain_id: domain.id,
+        local_part: local,
+        display_name: command.display_name.as_deref(),
+        quota_mb: command.quota.mb(),
+        protocols: command.protocols,
+        password_hash: &hash,
+    };
+    let id = store::accounts::insert(write.db(), &new).await?;
+    let row = reread(write.db(), id).await?;
+    let address = row.address();
+    let mut event = audit::on_account(audit::by(caller, "account.created"), &row, &address);
+    event.details = serde_json::json!({ "password": origin });
+    write.record(&event).await?;
+    write.commit().await?;
+    Ok(row)
+}
+
+/// A domain's live accounts, or its deleted (restorable) ones, by local part.
+#[tracing::instrument(skip_all, fields(domain = %domain))]
+pub async fn list(
+    app: &App,
+    caller: &Caller,
+    domain: &DomainName,
+    deleted: bool,
+    paging: &Paging,
+) -> Result<Page<AccountRow>> {
+    let domain = domains::find(app, caller, domain).await?;
+    let rows = store::accounts::list(&app.pool, domain.id, deleted, &paging.into()).await?;
+    Ok(Page::from_rows(rows, paging, |r| r.local_part.clone()))
+}
+
+/// Changes a live account whose version is still `expected` (when given).
+#[tracing::instrument(skip_all, fields(address = %address))]
+pub async fn update(
+    app: &App,
+    caller: &Caller,
+    address: &MailAddress,
+    change: AccountChange,
+    expected: Option<i32>,
+) -> Result<AccountRow> {
+    let current = find(app, caller, address).await?;
+    if current.deleted_at.is_some() {
+        return Err(Error::deleted_account());
+    }
+    if expected.is_some_and(|v| v != current.version) {
+        return Err(Error::PreconditionFailed);
+    }
+    let stored = store::accounts::AccountChange {
+        display_name: change.display_name.as_ref().map(|d| d.as_deref()),
+        quota_mb: change.quota.map(Quota::mb),
+        status: change.status,
+        imap: change.protocols.imap,
+        pop3: change.protocols.pop3,
+        smtp: change.protocols.smtp,
+    };
+    let mut write = Write::begin(app, &[Topic::Accounts]).await?;
+    if !store::accounts::update(write.db(), current.id, &stored, Some(current.version)).await? {
+        return Err(Error::PreconditionFailed);
+    }
+    let row = reread(write.db(), current.id).await?;
+    let address = row.address();
+    let mut event = audit::on_account(audit::by(caller, "account.updated"), &row, &address);
+    event.details = serde_json::json!({
+        "display_name": stored.display_name.is_some(),
+        "quota_mb": stored.quota_mb,
+        "status": stored.status,
+        "protocols": {"imap": stored.imap, "pop3": stored.pop3, "smtp": stored.smtp},
+    });
+    write.record(&event).await?;
+    write.commit().await?;
+    Ok(row)
+}
+
+/// Deletes an account, restorable for the retention period; deleting a deleted
+/// account again changes nothing.
+#[tracing::instrument(skip_all, fields(address = %address))]
+pub async fn delete(app: &App, caller: &Caller, address: &MailAddress) -> Result<()> {
+    let current = find(app, caller, address).await?;
+    if current.deleted_at.is_some() {
+        return Ok(());
+    }
+    let retention_days = app.settings.account_retention_days;
+    let mut write = Write::begin(app, &[Topic::Accounts]).await?;
+    if store::accounts::soft_delete(write.db(), current.id, retention_days).await? {
+        let address = current.address();
+        let mut event =
+            audit::on_account(audit::by(caller, "account.deleted"), &current, &address);
+        event.details = serde_json::json!({ "retention_days": retention_days });
+        write.record(&event).await?;
+    }
+    write.commit().await
+}
+
+/// Brings a deleted account back as it was, password included.
+#[tracing::instrument(skip_all, fields(address = %address))]
+pub async fn restore(app: &App, caller: &Caller, address: &MailAddress) -> Result<AccountRow> {
+    let current = find(app, caller, address).await?;
+    if current.deleted_at.is_none() {
+        return Err(Error::Conflict("the account is not deleted".into()));
+    }
+    let mut write = Write::begin(app, &[Topic::Accounts]).await?;
+    if !store::accounts::restore(write.db(), current.id).await? {
+        return Err(Error::NotFound(format!(
+            "account {} is past its retention period",
+            current.address()
+        )));
+    }
+    let row = reread(write.db(), current.id).await?;
+    let address = row.address();
+    let event = audit::on_account(audit::by(caller, "account.restored"), &row, &address);
+    write.record(&event).await?;
+    write.commit().await?;
+    Ok(row)
+}
+
+/// Purges accounts past their retention period, for good.
+#[tracing::instrument(skip_all)]
+pub async fn purge_expired(app: &App) -> Result<usize> {
+    let mut write = Write::begin(app, &[Topic::Accounts]).await?;
+    let purged = store::accounts::purge_expired(write.db()).await?;
+    for p in &purged {
+        let event = store::audit::NewEvent {
+            action: "account.purged",
+            channel: "system",
+            partner_id: p.partner_id,
+            customer_id: Some(p.customer_id),
+            domain: Some(&p.domain),
+            account: Some(&p.address),
+            ..Default::default()
+        };
+        write.record(&event).await?;
+    }
+    write.commit().await?;
+    Ok(purged.len())
+}

@@ -1,0 +1,121 @@
+//! What a use case answers when it does not do what was asked. The HTTP edge
+//! (`crate::error`) turns each into a status and a machine code, from one table.
+
+use crate::domain::tenancy::Forbidden;
+use crate::domain::{FieldError, FieldErrors};
+use crate::passwords::HashError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Fields of the command are bad; each is named.
+    #[error("validation failed")]
+    Invalid(FieldErrors),
+    /// A new password breaks the policy; each rule in both languages.
+    #[error("the password does not meet the policy")]
+    PasswordPolicy(FieldErrors),
+    /// No valid, unrevoked API key.
+    #[error("missing or invalid API key")]
+    Unauthenticated,
+    /// Unknown address, wrong password, suspended or deleted account: all alike.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("too many failed attempts")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// Also what an object outside the caller's reach answers.
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The object changed since the version the caller named.
+    #[error("precondition failed")]
+    PreconditionFailed,
+    #[error("server overloaded")]
+    Overloaded { retry_after_secs: u64 },
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn not_found(what: impl std::fmt::Display) -> Self {
+        Self::NotFound(format!("{what} not found"))
+    }
+
+    pub fn field(field: &str, code: &str, message: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldError::new(field, code, message)])
+    }
+
+    /// The account is deleted; most changes need it restored first.
+    pub fn deleted_account() -> Self {
+        Self::Conflict("the account is deleted; restore it first".into())
+    }
+}
+
+impl From<FieldError> for Error {
+    fn from(e: FieldError) -> Self {
+        Self::Invalid(vec![e])
+    }
+}
+
+impl From<FieldErrors> for Error {
+    fn from(errors: FieldErrors) -> Self {
+        Self::Invalid(errors)
+    }
+}
+
+impl From<Forbidden> for Error {
+    fn from(e: Forbidden) -> Self {
+        Self::Forbidden(e.0)
+    }
+}
+
+impl From<HashError> for Error {
+    fn from(e: HashError) -> Self {
+        match e {
+            HashError::Busy => Self::Overloaded {
+                retry_after_secs: 1,
+            },
+            HashError::Failed(e) => Self::Internal(e),
+        }
+    }
+}
+
+/// Maps database errors once, by constraint name, so that a unique violation raced by
+/// two requests still answers 409 and a foreign-key violation a clear 409/422.
+impl From<sqlx::Error> for Error {
+    fn from(err: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &err {
+            if let Some(mapped) = db.constraint().and_then(on_constraint) {
+                return mapped;
+            }
+        }
+        Self::Internal(anyhow::Error::new(err))
+    }
+}
+
+fn on_constraint(name: &str) -> Option<Error> {
+    let conflict = |text: &str| Error::Conflict(text.to_owned());
+    Some(match name {
+        "partners_name_key" => conflict("a partner with this name already exists"),
+        "customers_external_ref_key" => {
+            conflict("a customer with this external_ref already exists for this partner")
+        }
+        "domains_name_key" => conflict("this domain is already hosted here"),
+        "accounts_address_key" => conflict("an account with this address already exists"),
+        "customers_partner_id_fkey" => {
+            conflict("the partner still has customers; delete them first")
+        }
+        "domains_customer_id_fkey" => conflict("the customer still has domains; delete them first"),
+        // The domain was deleted while the account was being created.
+        "accounts_domain_id_fkey" => Error::not_found("domain"),
+        "domains_server_profile_fkey" => Error::field(
+            "server_profile",
+            "unknown",
+            "no server profile with this name",
+        ),
+        _ => return None,
+    })
+}

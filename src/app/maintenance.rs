@@ -1,0 +1,35 @@
+//! Background upkeep, now and then: purge accounts past their retention period,
+//! failure counters past their window, idempotency answers past their day. Several
+//! instances may run it at once: each purge is one statement, so none purges twice.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{accounts, App};
+use crate::store;
+
+pub fn spawn(app: Arc<App>) {
+    let every = Duration::from_secs(app.settings.purge_interval_secs);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            run_once(&app).await;
+        }
+    });
+}
+
+async fn run_once(app: &App) {
+    match accounts::purge_expired(app).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(purged = n, "purged accounts past their retention period"),
+        Err(e) => tracing::warn!(error = %format!("{e:#}"), "purging deleted accounts failed"),
+    }
+    let window = app.settings.webmail_window_secs;
+    if let Err(e) = store::throttle::prune(&app.pool, window).await {
+        tracing::warn!(error = %e, "pruning failure counters failed");
+    }
+    if let Err(e) = store::idempotency::prune(&app.pool, store::idempotency::KEEP_HOURS).await {
+        tracing::warn!(error = %e, "pruning idempotency keys failed");
+    }
+}

@@ -1,0 +1,76 @@
+//! Use cases: one function per thing a caller can do, taking parsed commands and the
+//! caller, returning domain values or an [`Error`]. Each write owns its transaction,
+//! its audit event, the notice to other instances and this instance's cache
+//! refresh, all through [`Write`]. No HTTP type lives here.
+
+pub mod accounts;
+pub mod api_keys;
+pub mod audit;
+pub mod autoconfig;
+mod cache;
+pub mod caches;
+pub mod client_settings;
+pub mod customers;
+pub mod directory;
+pub mod domains;
+mod error;
+pub mod maintenance;
+pub mod partners;
+pub mod passwords;
+pub mod profiles;
+mod write;
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+
+pub use error::{Error, Result};
+pub use write::Write;
+
+use crate::config::Settings;
+use crate::passwords::Hasher;
+use caches::{Caches, KeyUsage};
+
+/// What every use case works with: the database, the settings, the hashing pool and
+/// this instance's caches.
+pub struct App {
+    pub pool: PgPool,
+    pub settings: Arc<Settings>,
+    pub hasher: Hasher,
+    pub caches: Arc<Caches>,
+    key_usage: KeyUsage,
+}
+
+impl App {
+    /// Loads the caches and starts listening for every instance's writes.
+    pub async fn start(settings: Arc<Settings>, pool: PgPool) -> anyhow::Result<Self> {
+        let caches = Arc::new(Caches::load(&pool).await?);
+        caches::spawn_listener(pool.clone(), caches.clone());
+        let hasher = Hasher::new(
+            settings.argon2,
+            settings.hash_concurrency,
+            settings.hash_queue,
+        )?;
+        Ok(Self {
+            pool,
+            settings,
+            hasher,
+            caches,
+            key_usage: KeyUsage::default(),
+        })
+    }
+
+    /// Readiness: the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(|e| {
+                tracing::warn!(error = %e, "readiness check failed");
+                Error::Overloaded {
+                    retry_after_secs: 5,
+                }
+            })
+    }
+}
