@@ -111,12 +111,18 @@ async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
             let (partner_id, customer_id) = match role {
                 Role::Admin => (None, None),
                 Role::Partner => (
-                    Some(partner.ok_or_else(|| anyhow::anyhow!("a partner key needs --partner ID"))?),
+                    Some(
+                        partner
+                            .ok_or_else(|| anyhow::anyhow!("a partner key needs --partner ID"))?,
+                    ),
                     None,
                 ),
                 Role::Customer => (
                     None,
-                    Some(customer.ok_or_else(|| anyhow::anyhow!("a customer key needs --customer ID"))?),
+                    Some(
+                        customer
+                            .ok_or_else(|| anyhow::anyhow!("a customer key needs --customer ID"))?,
+                    ),
                 ),
             };
             let key = NewKey {

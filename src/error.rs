@@ -79,7 +79,9 @@ impl ApiError {
                 Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
                 Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
                 Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-                Error::PreconditionFailed => (StatusCode::PRECONDITION_FAILED, "precondition_failed"),
+                Error::PreconditionFailed => {
+                    (StatusCode::PRECONDITION_FAILED, "precondition_failed")
+                }
                 Error::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
                 Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
             },

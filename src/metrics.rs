@@ -9,7 +9,6 @@ use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 
-
 #[derive(Clone)]
 pub struct Metrics {
     registry: Registry,

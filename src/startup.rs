@@ -55,12 +55,9 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(metrics.clone())
                 .app_data(route_table.clone())
-                .app_data(
-                    web::PathConfig::default()
-                        .error_handler(|err, _| {
-                            ApiError::from(app::Error::NotFound(format!("{err}"))).into()
-                        }),
-                )
+                .app_data(web::PathConfig::default().error_handler(|err, _| {
+                    ApiError::from(app::Error::NotFound(format!("{err}"))).into()
+                }))
                 .configure(routes::configure)
                 .split_for_parts();
             app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec.clone()))

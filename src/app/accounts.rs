@@ -68,9 +68,10 @@ pub async fn find_live_cached(
         Some(account) => account,
         None => {
             let generation = cache.generation();
-            let account = store::accounts::get(&app.pool, crate::domain::Reach::All, &key.0, &key.1)
-                .await?
-                .ok_or_else(|| Error::not_found("account"))?;
+            let account =
+                store::accounts::get(&app.pool, crate::domain::Reach::All, &key.0, &key.1)
+                    .await?
+                    .ok_or_else(|| Error::not_found("account"))?;
             cache.insert(generation, key, account.clone());
             account
         }
@@ -93,11 +94,9 @@ async fn reread(db: &mut sqlx::PgConnection, id: uuid::Uuid) -> Result<AccountRo
 #[tracing::instrument(skip_all, fields(address = %command.address))]
 pub async fn create(app: &App, caller: &Caller, command: NewAccount) -> Result<AccountRow> {
     if let Credential::Imported(_) = command.credential {
-        caller
-            .require(&[Role::Admin, Role::Partner])
-            .map_err(|_| {
-                Error::Forbidden("only admin and partner keys may import password hashes".into())
-            })?;
+        caller.require(&[Role::Admin, Role::Partner]).map_err(|_| {
+            Error::Forbidden("only admin and partner keys may import password hashes".into())
+        })?;
     }
     let domain = domains::find(app, caller, command.address.domain()).await?;
     // Hash before taking a connection: no pool connection is held while hashing.
@@ -202,8 +201,7 @@ pub async fn delete(app: &App, caller: &Caller, address: &MailAddress) -> Result
     let mut write = Write::begin(app, &[Topic::Accounts]).await?;
     if store::accounts::soft_delete(write.db(), current.id, retention_days).await? {
         let address = current.address();
-        let mut event =
-            audit::on_account(audit::by(caller, "account.deleted"), &current, &address);
+        let mut event = audit::on_account(audit::by(caller, "account.deleted"), &current, &address);
         event.details = serde_json::json!({ "retention_days": retention_days });
         write.record(&event).await?;
     }

@@ -74,9 +74,8 @@ pub async fn authenticate(
 
 /// Who the new key belongs to, checked against the creator's reach.
 async fn owner(app: &App, caller: &Caller, key: &NewKey) -> Result<(Option<Uuid>, Option<Uuid>)> {
-    let unknown = |field: &str, what: &str| {
-        Error::field(field, "unknown", format!("no {what} with this id"))
-    };
+    let unknown =
+        |field: &str, what: &str| Error::field(field, "unknown", format!("no {what} with this id"));
     let unexpected = |field: &str| {
         Error::field(
             field,

@@ -68,8 +68,8 @@ pub async fn set(
         display_name: account.display_name.as_deref(),
     };
     let policy = app.settings.password_policy();
-    let password = NewPassword::check(&policy, "password", password, &ctx)
-        .map_err(Error::PasswordPolicy)?;
+    let password =
+        NewPassword::check(&policy, "password", password, &ctx).map_err(Error::PasswordPolicy)?;
     let (hash, same) = app
         .hasher
         .hash_replacing(password.into_secret(), current.clone())

@@ -12,9 +12,7 @@ pub const MAX_QUOTA_MB: i32 = 10 * 1024 * 1024;
 pub const DEFAULT_QUOTA_MB: i32 = 2048;
 pub const MAX_DISPLAY_NAME: usize = 128;
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
 #[serde(rename_all = "snake_case")]
 #[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum AccountStatus {

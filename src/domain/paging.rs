@@ -40,7 +40,11 @@ impl Paging {
         let after = match cursor {
             None | Some("") => Ok(None),
             Some(c) => decode_cursor(c).map(Some).ok_or_else(|| {
-                FieldError::new("cursor", "invalid_cursor", "is not a cursor this API returned")
+                FieldError::new(
+                    "cursor",
+                    "invalid_cursor",
+                    "is not a cursor this API returned",
+                )
             }),
         };
         let search = search(q);

@@ -232,11 +232,11 @@ impl Hasher {
         &self,
         work: impl FnOnce(&mut Workspace) -> anyhow::Result<T> + Send + 'static,
     ) -> Result<T, HashError> {
-        let _admitted =
-            self.admission
-                .clone()
-                .try_acquire_owned()
-                .map_err(|_| HashError::Busy)?;
+        let _admitted = self
+            .admission
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| HashError::Busy)?;
         let (tx, rx) = oneshot::channel();
         let span = tracing::Span::current();
         let job: Job = Box::new(move |w| {

@@ -96,20 +96,36 @@ impl CreateAccount {
     /// `password_policy` when everything else is fine).
     fn into_command(self, domain: &DomainName, policy: &Policy) -> Result<NewAccount, Error> {
         let address = LocalPart::parse(&self.local_part)
-            .map_err(|e| FieldError::new("local_part", "invalid_local_part", format!("local part {e}")))
+            .map_err(|e| {
+                FieldError::new(
+                    "local_part",
+                    "invalid_local_part",
+                    format!("local part {e}"),
+                )
+            })
             .and_then(|local| {
                 MailAddress::new(local, domain.clone()).map_err(|e| {
                     FieldError::new("local_part", "too_long", format!("the address {e}"))
                 })
             });
-        let display_name = self.display_name.as_deref().map(account::display_name).transpose();
+        let display_name = self
+            .display_name
+            .as_deref()
+            .map(account::display_name)
+            .transpose();
         let quota = self.quota_mb.map_or(Ok(Quota::default()), Quota::parse);
         let (credential, policy_errors) = match (self.password, self.password_hash) {
             (Some(pw), None) => {
-                let text = address.as_ref().map(ToString::to_string).unwrap_or_default();
+                let text = address
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
                 let ctx = Context {
                     address: &text,
-                    local_part: address.as_ref().map(|a| a.local_part().as_str()).unwrap_or_default(),
+                    local_part: address
+                        .as_ref()
+                        .map(|a| a.local_part().as_str())
+                        .unwrap_or_default(),
                     domain: domain.as_str(),
                     display_name: display_name.as_ref().ok().and_then(Option::as_deref),
                 };
@@ -118,8 +134,20 @@ impl CreateAccount {
                     Err(rules) => (Err(None), rules),
                 }
             }
-            (None, Some(hash)) => (ImportedHash::parse(&hash).map(Credential::Imported).map_err(Some), Vec::new()),
-            _ => (Err(Some(FieldError::new("password", "required", "send exactly one of password and password_hash"))), Vec::new()),
+            (None, Some(hash)) => (
+                ImportedHash::parse(&hash)
+                    .map(Credential::Imported)
+                    .map_err(Some),
+                Vec::new(),
+            ),
+            _ => (
+                Err(Some(FieldError::new(
+                    "password",
+                    "required",
+                    "send exactly one of password and password_hash",
+                ))),
+                Vec::new(),
+            ),
         };
         match (address, display_name, quota, credential) {
             (Ok(address), Ok(display_name), Ok(quota), Ok(credential)) => Ok(NewAccount {
@@ -207,7 +235,9 @@ async fn create(
     body: Json<CreateAccount>,
 ) -> Result<HttpResponse, ApiError> {
     let domain = path::domain(&domain)?;
-    let command = body.0.into_command(&domain, &app.settings.password_policy())?;
+    let command = body
+        .0
+        .into_command(&domain, &app.settings.password_policy())?;
     let row = use_case::create(&app, &caller, command).await?;
     Ok(created(&location(&row), row.version, &Account::from(row)))
 }

@@ -72,12 +72,18 @@ impl TryFrom<&ListEvents> for Filter {
     type Error = Vec<FieldError>;
 
     fn try_from(q: &ListEvents) -> Result<Self, Self::Error> {
-        let account = q.account.as_deref().map(MailAddress::parse).transpose().map_err(|e| {
-            FieldError::new("account", "invalid_address", format!("address {e}"))
-        });
-        let domain = q.domain.as_deref().map(DomainName::parse).transpose().map_err(|e| {
-            FieldError::new("domain", "invalid_domain", format!("domain name {e}"))
-        });
+        let account = q
+            .account
+            .as_deref()
+            .map(MailAddress::parse)
+            .transpose()
+            .map_err(|e| FieldError::new("account", "invalid_address", format!("address {e}")));
+        let domain = q
+            .domain
+            .as_deref()
+            .map(DomainName::parse)
+            .transpose()
+            .map_err(|e| FieldError::new("domain", "invalid_domain", format!("domain name {e}")));
         match (account, domain) {
             (Ok(account), Ok(domain)) => Ok(Self { account, domain }),
             (a, d) => Err(collect([a.err(), d.err()])),

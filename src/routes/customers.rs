@@ -69,7 +69,8 @@ impl TryFrom<CreateCustomer> for NewCustomer {
 
     fn try_from(b: CreateCustomer) -> Result<Self, Self::Error> {
         let name = text::bounded("name", &b.name, MAX_CUSTOMER_NAME);
-        let external_ref = text::optional("external_ref", b.external_ref.as_deref(), MAX_EXTERNAL_REF);
+        let external_ref =
+            text::optional("external_ref", b.external_ref.as_deref(), MAX_EXTERNAL_REF);
         match (name, external_ref) {
             (Ok(name), Ok(external_ref)) => Ok(Self {
                 name,

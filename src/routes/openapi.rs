@@ -88,41 +88,32 @@ impl Modify for Common {
                     .build(),
             ),
         );
-        for item in spec.paths.paths.values_mut() {
-            let ops = [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.patch,
-                &mut item.delete,
-            ];
-            for op in ops.into_iter().flatten() {
-                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
-                if secured {
-                    add(op, "401", "Missing, unknown or revoked API key");
-                    add(
-                        op,
-                        "403",
-                        "The key's role may not do this, or the key is read-only",
-                    );
-                }
-                if op.request_body.is_some() {
-                    add(op, "400", "Malformed JSON");
-                    add(op, "413", "Body too large");
-                    add(op, "415", "Not application/json");
-                }
-                if secured
-                    || op.request_body.is_some()
-                    || op.parameters.as_ref().is_some_and(|p| !p.is_empty())
-                {
-                    add(op, "422", "Invalid input; `errors` names each field");
-                }
+        for op in super::schema::operations(spec) {
+            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            if secured {
+                add(op, "401", "Missing, unknown or revoked API key");
                 add(
                     op,
-                    "500",
-                    "Internal error; the body carries only the request id",
+                    "403",
+                    "The key's role may not do this, or the key is read-only",
                 );
             }
+            if op.request_body.is_some() {
+                add(op, "400", "Malformed JSON");
+                add(op, "413", "Body too large");
+                add(op, "415", "Not application/json");
+            }
+            if secured
+                || op.request_body.is_some()
+                || op.parameters.as_ref().is_some_and(|p| !p.is_empty())
+            {
+                add(op, "422", "Invalid input; `errors` names each field");
+            }
+            add(
+                op,
+                "500",
+                "Internal error; the body carries only the request id",
+            );
         }
     }
 }

@@ -85,7 +85,11 @@ async fn create(
     let profile = input.into_profile(name)?;
     let saved = use_case::save(&app, &caller, profile, Save::CreateOnly).await?;
     let location = format!("/v1/server-profiles/{}", saved.row.name);
-    Ok(created(&location, saved.row.version, &Profile::from(saved.row)))
+    Ok(created(
+        &location,
+        saved.row.version,
+        &Profile::from(saved.row),
+    ))
 }
 
 /// List the server profiles.
@@ -137,7 +141,11 @@ async fn replace(
     } else {
         StatusCode::OK
     };
-    Ok(with_etag(status, saved.row.version, &Profile::from(saved.row)))
+    Ok(with_etag(
+        status,
+        saved.row.version,
+        &Profile::from(saved.row),
+    ))
 }
 
 /// Delete a server profile no domain uses. `default` cannot be deleted.

@@ -33,7 +33,11 @@ use Bound::{Items, Length, Range};
 const FIELDS: &[(&str, &str, Bound)] = &[
     ("CreateAccount", "local_part", Length(MAX_LOCAL_LEN)),
     ("CreateAccount", "password", Length(password::MAX_LEN)),
-    ("CreateAccount", "password_hash", Length(imported_hash::MAX_LEN)),
+    (
+        "CreateAccount",
+        "password_hash",
+        Length(imported_hash::MAX_LEN),
+    ),
     ("CreateAccount", "display_name", Length(MAX_DISPLAY_NAME)),
     ("CreateAccount", "quota_mb", Range(1, MAX_QUOTA_MB as i64)),
     ("UpdateAccount", "display_name", Length(MAX_DISPLAY_NAME)),
@@ -46,19 +50,47 @@ const FIELDS: &[(&str, &str, Bound)] = &[
     ("UpdateCustomer", "external_ref", Length(MAX_EXTERNAL_REF)),
     ("CreateApiKey", "description", Length(MAX_KEY_DESCRIPTION)),
     ("CreateDomain", "name", Length(domain_name::MAX_LEN)),
-    ("CreateDomain", "server_profile", Length(profile::MAX_NAME_LEN)),
-    ("UpdateDomain", "server_profile", Length(profile::MAX_NAME_LEN)),
+    (
+        "CreateDomain",
+        "server_profile",
+        Length(profile::MAX_NAME_LEN),
+    ),
+    (
+        "UpdateDomain",
+        "server_profile",
+        Length(profile::MAX_NAME_LEN),
+    ),
     ("SetPassword", "password", Length(password::MAX_LEN)),
     ("ChangePassword", "address", Length(MAX_ADDRESS_LEN)),
-    ("ChangePassword", "current_password", Length(MAX_CURRENT_LEN)),
+    (
+        "ChangePassword",
+        "current_password",
+        Length(MAX_CURRENT_LEN),
+    ),
     ("ChangePassword", "new_password", Length(password::MAX_LEN)),
     ("CreateProfile", "name", Length(profile::MAX_NAME_LEN)),
-    ("CreateProfile", "incoming_host", Length(domain_name::MAX_LEN)),
-    ("CreateProfile", "outgoing_host", Length(domain_name::MAX_LEN)),
+    (
+        "CreateProfile",
+        "incoming_host",
+        Length(domain_name::MAX_LEN),
+    ),
+    (
+        "CreateProfile",
+        "outgoing_host",
+        Length(domain_name::MAX_LEN),
+    ),
     ("CreateProfile", "webmail_url", Length(profile::MAX_URL_LEN)),
     ("CreateProfile", "endpoints", Items(profile::MAX_ENDPOINTS)),
-    ("ProfileInput", "incoming_host", Length(domain_name::MAX_LEN)),
-    ("ProfileInput", "outgoing_host", Length(domain_name::MAX_LEN)),
+    (
+        "ProfileInput",
+        "incoming_host",
+        Length(domain_name::MAX_LEN),
+    ),
+    (
+        "ProfileInput",
+        "outgoing_host",
+        Length(domain_name::MAX_LEN),
+    ),
     ("ProfileInput", "webmail_url", Length(profile::MAX_URL_LEN)),
     ("ProfileInput", "endpoints", Items(profile::MAX_ENDPOINTS)),
 ];
@@ -104,19 +136,23 @@ pub fn apply(spec: &mut OpenApi) -> Vec<String> {
             missing.push(format!("{schema}.{field}"));
         }
     }
-    for item in spec.paths.paths.values_mut() {
-        let ops = [
+    operations(spec).for_each(bound_parameters);
+    missing
+}
+
+/// Every operation of the document.
+pub fn operations(spec: &mut OpenApi) -> impl Iterator<Item = &mut Operation> {
+    spec.paths.paths.values_mut().flat_map(|item| {
+        [
             &mut item.get,
             &mut item.post,
             &mut item.put,
             &mut item.patch,
             &mut item.delete,
-        ];
-        for op in ops.into_iter().flatten() {
-            bound_parameters(op);
-        }
-    }
-    missing
+        ]
+        .into_iter()
+        .flatten()
+    })
 }
 
 fn bound_parameters(op: &mut Operation) {

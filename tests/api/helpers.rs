@@ -1,8 +1,8 @@
 //! `TestApp`: a running mailpanel on a random port with a fresh database, plus typed
 //! helpers for the calls the tests make over and over.
 
-use mailpanel::domain::api_key::mint as mint_key;
 use mailpanel::config::Settings;
+use mailpanel::domain::api_key::mint as mint_key;
 use mailpanel::startup::Application;
 use mailpanel::store;
 use reqwest::{Method, Response, StatusCode};
