@@ -15,7 +15,7 @@ fn main() -> anyhow::Result<()> {
         .map(|s| s.parse())
         .transpose()?
         .unwrap_or(10);
-    let settings = mailpanel::config::Settings::from_env()?;
+    let settings = mailpanel::config::Settings::read(["hashrate"])?;
     let p = settings.argon2;
     let params = Params::new(p.memory_kib, p.iterations, p.parallelism, None)
         .map_err(|e| anyhow::anyhow!("{e}"))?;

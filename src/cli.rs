@@ -21,6 +21,9 @@ use crate::store;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Every setting, from the environment or these flags.
+    #[command(flatten)]
+    pub settings: Settings,
 }
 
 #[derive(Debug, Subcommand)]
@@ -61,13 +64,7 @@ pub fn run(cli: Cli) -> ExitCode {
         print_out(&crate::routes::openapi::spec_json());
         return ExitCode::SUCCESS;
     }
-    let settings = match Settings::from_env() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("mailpanel: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    let settings = cli.settings;
     crate::telemetry::init(settings.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,101 +1,170 @@
-//! Typed settings, read once from the environment. Every setting has a default that
-//! runs on a developer machine with a local Postgres; the README lists them all.
+//! Typed settings, read once from the environment (or the same names as flags; see
+//! `mailpanel --help`). Every setting has a default that runs on a developer machine
+//! with a local Postgres; the README lists them all. clap reads, parses and bounds
+//! them, and refuses a bad value with its name.
 
 use std::net::IpAddr;
+use std::ops::RangeInclusive;
 
+use clap::builder::{RangedU64ValueParser, TypedValueParser};
+use clap::{Args, ValueEnum};
 use secrecy::SecretString;
 
 use crate::domain::{password, DomainName};
 
 /// Argon2id cost parameters (RFC 9106 / OWASP defaults).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Args)]
 pub struct Argon2Params {
+    /// Argon2id memory cost in KiB.
+    #[arg(long = "argon2-memory-kib", env = "MAILPANEL_ARGON2_MEMORY_KIB", default_value_t = 19_456,
+          value_parser = ranged::<u32>(8..=4_194_304))]
     pub memory_kib: u32,
+    /// Argon2id time cost.
+    #[arg(long = "argon2-iterations", env = "MAILPANEL_ARGON2_ITERATIONS", default_value_t = 2,
+          value_parser = ranged::<u32>(1..=100))]
     pub iterations: u32,
+    /// Argon2id lanes.
+    #[arg(long = "argon2-parallelism", env = "MAILPANEL_ARGON2_PARALLELISM", default_value_t = 1,
+          value_parser = ranged::<u32>(1..=64))]
     pub parallelism: u32,
 }
 
-impl Default for Argon2Params {
-    fn default() -> Self {
-        Self {
-            memory_kib: 19_456,
-            iterations: 2,
-            parallelism: 1,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
     Json,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Args)]
 pub struct Settings {
-    /// Contains credentials in production, hence secret.
+    /// PostgreSQL; the database is created if missing. Contains credentials in
+    /// production, hence secret (and never shown in `--help`).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true,
+          default_value = "postgres://postgres@127.0.0.1:5432/mailpanel", value_parser = secret)]
     pub database_url: SecretString,
+    /// Connection pool size.
+    #[arg(long = "db-max-connections", env = "MAILPANEL_DB_MAX_CONNECTIONS", default_value_t = 16,
+          value_parser = ranged::<u32>(1..=1000))]
     pub database_max_connections: u32,
+    /// Listen address.
+    #[arg(long, env = "MAILPANEL_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "MAILPANEL_WORKERS", default_value_t = cores(), value_parser = ranged::<usize>(1..=256))]
     pub workers: usize,
+    /// Structured logs on stderr: `text` or `json`.
+    #[arg(long, env = "MAILPANEL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
-    pub cors_origins: Vec<String>,
+    /// Browser origins allowed to call the API, comma-separated (its own origin always is).
+    #[arg(long, env = "MAILPANEL_CORS_ORIGINS", default_value = "", value_parser = origins)]
+    pub cors_origins: Origins,
+    /// How long a deleted account stays restorable.
+    #[arg(long, env = "MAILPANEL_ACCOUNT_RETENTION_DAYS", default_value_t = 30,
+          value_parser = ranged::<u32>(0..=3650))]
     pub account_retention_days: u32,
+    /// How often accounts past their retention are purged.
+    #[arg(long, env = "MAILPANEL_PURGE_INTERVAL_SECS", default_value_t = 300,
+          value_parser = ranged::<u64>(1..=86_400))]
     pub purge_interval_secs: u64,
+    #[command(flatten)]
     pub argon2: Argon2Params,
+    /// Password hashes computed at once (default: one per core).
+    #[arg(long, env = "MAILPANEL_HASH_CONCURRENCY", default_value_t = cores(),
+          value_parser = ranged::<usize>(1..=1024))]
     pub hash_concurrency: usize,
+    /// Hashes that may wait; past that `503 overloaded` with `Retry-After`.
+    #[arg(long, env = "MAILPANEL_HASH_QUEUE", default_value_t = 256, value_parser = ranged::<usize>(0..=100_000))]
     pub hash_queue: usize,
+    /// Minimum password length in code points (API.md: never below the floor nor
+    /// above the maximum).
+    #[arg(long, env = "MAILPANEL_PASSWORD_MIN_LENGTH", default_value_t = 15,
+          value_parser = ranged::<usize>(password::MIN_LEN_FLOOR as u64..=password::MAX_LEN as u64))]
     pub password_min_length: usize,
+    /// Largest request body in bytes (`413` beyond).
+    #[arg(long, env = "MAILPANEL_MAX_BODY_BYTES", default_value_t = 64 * 1024,
+          value_parser = ranged::<usize>(1024..=16 * 1024 * 1024))]
     pub max_body_bytes: usize,
+    /// Minimum zxcvbn strength score of a password.
+    #[arg(long, env = "MAILPANEL_PASSWORD_MIN_SCORE", default_value_t = 3, value_parser = ranged::<u8>(0..=4))]
     pub password_min_score: u8,
-    /// Webmail password changes: failures allowed per window, per address and per client.
+    /// Window in which webmail password-change failures are counted.
+    #[arg(long, env = "MAILPANEL_WEBMAIL_WINDOW_SECS", default_value_t = 900,
+          value_parser = ranged::<i64>(1..=86_400))]
     pub webmail_window_secs: i64,
+    /// Failures per address and window before `429`.
+    #[arg(long, env = "MAILPANEL_WEBMAIL_MAX_FAILURES_PER_ADDRESS", default_value_t = 5,
+          value_parser = ranged::<i32>(1..=1_000_000))]
     pub webmail_max_failures_per_address: i32,
+    /// Failures per client address and window before `429`.
+    #[arg(long, env = "MAILPANEL_WEBMAIL_MAX_FAILURES_PER_CLIENT", default_value_t = 20,
+          value_parser = ranged::<i32>(1..=1_000_000))]
     pub webmail_max_failures_per_client: i32,
-    /// Peers whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: Vec<IpAddr>,
-    /// Where `autoconfig.<domain>` and `autodiscover.<domain>` should point: the
-    /// public host name this service answers auto-configuration on.
+    /// Proxies whose `X-Forwarded-For` is believed, comma-separated.
+    #[arg(long, env = "MAILPANEL_TRUSTED_PROXIES", default_value = "", value_parser = addresses)]
+    pub trusted_proxies: Addresses,
+    /// The public host name this service answers auto-configuration on;
+    /// `autoconfig.<domain>` and `autodiscover.<domain>` should point there.
+    #[arg(long, env = "MAILPANEL_AUTOCONFIG_HOST", default_value = "autoconfig.ipax.at",
+          value_parser = host_name)]
     pub autoconfig_host: String,
     /// Reverse-DNS prefix of Apple profile identifiers.
+    #[arg(long, env = "MAILPANEL_PROFILE_ORGANISATION", default_value = "at.ipax",
+          value_parser = host_name)]
     pub profile_organisation: String,
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("configuration: {name} is invalid: {reason}")]
-pub struct ConfigError {
-    name: &'static str,
-    reason: String,
+/// Comma-separated lists are one value each (an empty one is an empty list); the
+/// aliases keep clap from reading the field as a repeatable flag.
+pub type Origins = Vec<String>;
+pub type Addresses = Vec<IpAddr>;
+
+fn items(raw: &str) -> impl Iterator<Item = &str> {
+    raw.split(',').map(str::trim).filter(|x| !x.is_empty())
 }
 
-impl Default for Settings {
-    fn default() -> Self {
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2);
-        Self {
-            database_url: SecretString::from("postgres://postgres@127.0.0.1:5432/mailpanel"),
-            database_max_connections: 16,
-            bind: "127.0.0.1:8080".to_owned(),
-            workers: cores,
-            log_format: LogFormat::Text,
-            cors_origins: Vec::new(),
-            account_retention_days: 30,
-            purge_interval_secs: 300,
-            argon2: Argon2Params::default(),
-            hash_concurrency: cores,
-            hash_queue: 256,
-            password_min_length: 15,
-            max_body_bytes: 64 * 1024,
-            password_min_score: 3,
-            webmail_window_secs: 900,
-            webmail_max_failures_per_address: 5,
-            webmail_max_failures_per_client: 20,
-            trusted_proxies: Vec::new(),
-            autoconfig_host: "autoconfig.ipax.at".to_owned(),
-            profile_organisation: "at.ipax".to_owned(),
-        }
-    }
+fn origins(raw: &str) -> Result<Origins, String> {
+    Ok(items(raw).map(str::to_owned).collect())
+}
+
+fn addresses(raw: &str) -> Result<Addresses, String> {
+    items(raw)
+        .map(|ip| {
+            ip.parse()
+                .map_err(|_| format!("{ip:?} is not an IP address"))
+        })
+        .collect()
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+}
+
+/// A number within `range`, as whatever integer type the setting has.
+fn ranged<T>(range: RangeInclusive<u64>) -> impl TypedValueParser<Value = T>
+where
+    T: TryFrom<u64> + Clone + Send + Sync + 'static,
+    <T as TryFrom<u64>>::Error: std::error::Error + Send + Sync + 'static,
+{
+    RangedU64ValueParser::<T>::new().range(range)
+}
+
+fn secret(raw: &str) -> Result<SecretString, String> {
+    Ok(SecretString::from(raw.to_owned()))
+}
+
+fn host_name(raw: &str) -> Result<String, String> {
+    DomainName::parse(raw.trim())
+        .map(|d| d.to_string())
+        .map_err(|e| format!("host name {e}"))
+}
+
+/// Settings alone, for `Settings::read`.
+#[derive(clap::Parser)]
+struct Only {
+    #[command(flatten)]
+    settings: Settings,
 }
 
 impl Settings {
@@ -107,184 +176,16 @@ impl Settings {
         }
     }
 
-    /// Reads the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+    /// Settings from these arguments and the environment (`["mailpanel"]`: the
+    /// defaults and the environment, as the service starts without flags).
+    pub fn read<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::Parser as _;
+        Only::try_parse_from(args).map(|o| o.settings)
     }
-
-    /// Reads settings through `lookup`, so tests can supply their own environment.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let mut s = Self::default();
-        if let Some(url) = lookup("DATABASE_URL") {
-            s.database_url = SecretString::from(url);
-        }
-        if let Some(bind) = lookup("MAILPANEL_BIND") {
-            s.bind = bind;
-        }
-        read(
-            &lookup,
-            "MAILPANEL_DB_MAX_CONNECTIONS",
-            &mut s.database_max_connections,
-            1..=1000,
-        )?;
-        read(&lookup, "MAILPANEL_WORKERS", &mut s.workers, 1..=256)?;
-        read(
-            &lookup,
-            "MAILPANEL_ACCOUNT_RETENTION_DAYS",
-            &mut s.account_retention_days,
-            0..=3650,
-        )?;
-        read(
-            &lookup,
-            "MAILPANEL_PURGE_INTERVAL_SECS",
-            &mut s.purge_interval_secs,
-            1..=86_400,
-        )?;
-        read(
-            &lookup,
-            "MAILPANEL_ARGON2_MEMORY_KIB",
-            &mut s.argon2.memory_kib,
-            8..=4_194_304,
-        )?;
-        read(
-            &lookup,
-            "MAILPANEL_ARGON2_ITERATIONS",
-            &mut s.argon2.iterations,
-            1..=100,
-        )?;
-        read(
-            &lookup,
-            "MAILPANEL_ARGON2_PARALLELISM",
-            &mut s.argon2.parallelism,
-            1..=64,
-        )?;
-        read(
-            &lookup,
-            "MAILPANEL_HASH_CONCURRENCY",
-            &mut s.hash_concurrency,
-            1..=1024,
-        )?;
-        read(
-            &lookup,
-            "MAILPANEL_HASH_QUEUE",
-            &mut s.hash_queue,
-            0..=100_000,
-        )?;
-        // API.md: configurable, but never below the floor nor above the maximum.
-        read(
-            &lookup,
-            "MAILPANEL_PASSWORD_MIN_LENGTH",
-            &mut s.password_min_length,
-            password::MIN_LEN_FLOOR..=password::MAX_LEN,
-        )?;
-        read(
-            &lookup,
-            "MAILPANEL_MAX_BODY_BYTES",
-            &mut s.max_body_bytes,
-            1024..=16 * 1024 * 1024,
-        )?;
-        read(
-            &lookup,
-            "MAILPANEL_PASSWORD_MIN_SCORE",
-            &mut s.password_min_score,
-            0..=4,
-        )?;
-        read(
-            &lookup,
-            "MAILPANEL_WEBMAIL_WINDOW_SECS",
-            &mut s.webmail_window_secs,
-            1..=86_400,
-        )?;
-        read(
-            &lookup,
-            "MAILPANEL_WEBMAIL_MAX_FAILURES_PER_ADDRESS",
-            &mut s.webmail_max_failures_per_address,
-            1..=1_000_000,
-        )?;
-        read(
-            &lookup,
-            "MAILPANEL_WEBMAIL_MAX_FAILURES_PER_CLIENT",
-            &mut s.webmail_max_failures_per_client,
-            1..=1_000_000,
-        )?;
-        if let Some(v) = lookup("MAILPANEL_TRUSTED_PROXIES") {
-            s.trusted_proxies = list(&v)
-                .map(|ip| {
-                    ip.parse().map_err(|_| {
-                        invalid(
-                            "MAILPANEL_TRUSTED_PROXIES",
-                            format!("{ip:?} is not an IP address"),
-                        )
-                    })
-                })
-                .collect::<Result<_, _>>()?;
-        }
-        if let Some(v) = lookup("MAILPANEL_AUTOCONFIG_HOST") {
-            s.autoconfig_host = DomainName::parse(v.trim())
-                .map_err(|e| invalid("MAILPANEL_AUTOCONFIG_HOST", format!("host name {e}")))?
-                .to_string();
-        }
-        if let Some(v) = lookup("MAILPANEL_PROFILE_ORGANISATION") {
-            s.profile_organisation = DomainName::parse(v.trim())
-                .map_err(|e| {
-                    invalid(
-                        "MAILPANEL_PROFILE_ORGANISATION",
-                        format!("reverse-DNS prefix {e}"),
-                    )
-                })?
-                .to_string();
-        }
-        if let Some(v) = lookup("MAILPANEL_LOG_FORMAT") {
-            s.log_format = match v.as_str() {
-                "json" => LogFormat::Json,
-                "text" | "" => LogFormat::Text,
-                other => {
-                    return Err(invalid(
-                        "MAILPANEL_LOG_FORMAT",
-                        format!("{other:?} is neither text nor json"),
-                    ))
-                }
-            };
-        }
-        if let Some(v) = lookup("MAILPANEL_CORS_ORIGINS") {
-            s.cors_origins = list(&v).map(str::to_owned).collect();
-        }
-        Ok(s)
-    }
-}
-
-fn list(v: &str) -> impl Iterator<Item = &str> {
-    v.split(',').map(str::trim).filter(|x| !x.is_empty())
-}
-
-fn invalid(name: &'static str, reason: String) -> ConfigError {
-    ConfigError { name, reason }
-}
-
-fn read<T>(
-    lookup: &impl Fn(&str) -> Option<String>,
-    name: &'static str,
-    target: &mut T,
-    range: std::ops::RangeInclusive<T>,
-) -> Result<(), ConfigError>
-where
-    T: std::str::FromStr + PartialOrd + std::fmt::Display,
-{
-    let Some(raw) = lookup(name) else {
-        return Ok(());
-    };
-    let value: T = raw
-        .trim()
-        .parse()
-        .map_err(|_| invalid(name, format!("{raw:?} is not a number")))?;
-    if !range.contains(&value) {
-        return Err(invalid(
-            name,
-            format!("{value} is outside {}..={}", range.start(), range.end()),
-        ));
-    }
-    *target = value;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -292,18 +193,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn defaults_apply_without_environment() {
-        let s = Settings::from_lookup(|_| None).unwrap();
-        assert_eq!(s.bind, "127.0.0.1:8080");
+    fn defaults_apply_without_flags() {
+        let s = Settings::read(["mailpanel"]).unwrap();
         assert_eq!(s.password_min_length, 15);
-        assert_eq!(s.argon2, Argon2Params::default());
+        assert_eq!(s.argon2.memory_kib, 19_456);
     }
 
     #[test]
-    fn minimum_password_length_below_eight_is_refused() {
-        let err =
-            Settings::from_lookup(|n| (n == "MAILPANEL_PASSWORD_MIN_LENGTH").then(|| "7".into()))
-                .unwrap_err();
-        assert!(err.to_string().contains("MAILPANEL_PASSWORD_MIN_LENGTH"));
+    fn values_outside_their_bounds_are_refused_by_name() {
+        let err = Settings::read(["mailpanel", "--password-min-length", "7"]).unwrap_err();
+        assert!(err.to_string().contains("password-min-length"), "{err}");
+        let err = Settings::read(["mailpanel", "--autoconfig-host", "not a host"]).unwrap_err();
+        assert!(err.to_string().contains("autoconfig-host"), "{err}");
+    }
+
+    #[test]
+    fn lists_are_comma_separated() {
+        let s = Settings::read(["mailpanel", "--trusted-proxies", "10.0.0.1,::1"]).unwrap();
+        assert_eq!(s.trusted_proxies.len(), 2);
     }
 }

@@ -37,7 +37,7 @@ pub fn test_settings(database_url: &str) -> Settings {
         database_max_connections: 5,
         bind: "127.0.0.1:0".to_owned(),
         workers: 1,
-        ..Settings::default()
+        ..Settings::read(["mailpanel"]).expect("the default settings")
     }
 }
 
