@@ -1,5 +1,5 @@
-//! `TestApp`: a running mailpanel on a random port with a fresh database, plus typed
-//! helpers for the calls the tests make over and over.
+//! `TestApp`: a running mailpanel on a random port with a database of its own (dropped
+//! when the test ends), plus typed helpers for the calls the tests make over and over.
 
 use mailpanel::auth::mint_key;
 use mailpanel::config::Settings;
@@ -16,19 +16,63 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub admin_key: String,
     pub database_url: String,
+    /// Only on the instance that made the database: dropping the app drops it. A
+    /// second instance on the same database (`spawn_on`) has `None` here.
+    _database: Option<TestDatabase>,
 }
 
-pub fn server_url() -> String {
+fn server_url() -> String {
     std::env::var("TEST_DATABASE_SERVER")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
 }
 
-pub fn fresh_database_url() -> String {
-    format!(
-        "{}/mailpanel_test_{}",
-        server_url(),
-        uuid::Uuid::new_v4().simple()
-    )
+/// A database `mailpanel_test_<uuid>` that is dropped, with whoever is still
+/// connected, when this guard is: test runs leave no databases behind. The
+/// application creates it on its first start.
+pub struct TestDatabase {
+    name: String,
+    url: String,
+}
+
+impl TestDatabase {
+    pub fn fresh() -> Self {
+        let name = format!("mailpanel_test_{}", uuid::Uuid::new_v4().simple());
+        let url = format!("{}/{name}", server_url());
+        Self { name, url }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let maintenance = format!("{}/postgres", server_url());
+        let drop = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+        // Drop runs at the end of a #[tokio::test], inside its runtime, which cannot
+        // block on a future of its own: a thread with a runtime of its own does the
+        // work. Errors are ignored: a panic in a drop during a failing test's unwinding
+        // would abort the whole binary.
+        let dropper = std::thread::Builder::new().spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async move {
+                use sqlx::Connection;
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&maintenance).await {
+                    let _ = sqlx::query(&drop).execute(&mut conn).await;
+                    let _ = conn.close().await;
+                }
+            });
+        });
+        if let Ok(dropper) = dropper {
+            let _ = dropper.join();
+        }
+    }
 }
 
 pub fn test_settings(database_url: &str) -> Settings {
@@ -46,16 +90,21 @@ impl TestApp {
         Self::spawn_with(|_| {}).await
     }
 
+    /// Starts an instance on a fresh database of its own, with adjusted settings.
     pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> Self {
-        let database_url = fresh_database_url();
-        let mut settings = test_settings(&database_url);
+        let database = TestDatabase::fresh();
+        let mut settings = test_settings(database.url());
         adjust(&mut settings);
-        Self::spawn_on(settings).await
+        Self::launch(settings, Some(database)).await
     }
 
-    /// Starts an instance with exactly these settings (e.g. a second instance on the
-    /// same database).
+    /// Starts an instance with exactly these settings; it does not own the database
+    /// (e.g. a second instance on the first one's database).
     pub async fn spawn_on(settings: Settings) -> Self {
+        Self::launch(settings, None).await
+    }
+
+    async fn launch(settings: Settings, database: Option<TestDatabase>) -> Self {
         let database_url = settings.database_url.expose_secret().to_owned();
         let app = Application::build(settings)
             .await
@@ -71,6 +120,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             admin_key: String::new(),
             database_url,
+            _database: database,
         };
         app.admin_key = app.mint("admin", None, None, false).await;
         app

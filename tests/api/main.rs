@@ -1,4 +1,5 @@
-//! Black-box tests of the HTTP API, one binary. Each test gets its own database.
+//! Black-box tests of the HTTP API, one binary. Each test gets its own database,
+//! dropped when the test ends.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;

@@ -1,7 +1,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::helpers::{fresh_database_url, test_settings, TestApp};
+use crate::helpers::{test_settings, TestApp, TestDatabase};
 
 #[tokio::test]
 async fn health_readiness_and_metrics_answer() {
@@ -100,11 +100,13 @@ async fn the_spec_and_swagger_ui_are_served() {
 
 #[tokio::test]
 async fn several_instances_may_create_and_migrate_one_new_database_at_once() {
-    let url = fresh_database_url();
+    // No TestApp here (it would create the database first): the guard only drops it.
+    let database = TestDatabase::fresh();
+    let url = database.url();
     let (a, b, c) = tokio::join!(
-        mailpanel::startup::Application::build(test_settings(&url)),
-        mailpanel::startup::Application::build(test_settings(&url)),
-        mailpanel::startup::Application::build(test_settings(&url)),
+        mailpanel::startup::Application::build(test_settings(url)),
+        mailpanel::startup::Application::build(test_settings(url)),
+        mailpanel::startup::Application::build(test_settings(url)),
     );
     assert!(
         a.is_ok() && b.is_ok() && c.is_ok(),
