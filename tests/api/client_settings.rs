@@ -4,53 +4,15 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, TestApp};
+use crate::helpers::{assert_problem, eventually, xml_child, xml_text, TestApp, MAX};
 
-async fn app_with_account() -> TestApp {
-    let app = TestApp::with_account(|_| {}).await;
-    app.admin(
-        Method::PATCH,
-        "/v1/accounts/max@mustermann.at",
-        Some(json!({"display_name": "Max Mustermann"})),
-    )
-    .await;
-    app
-}
-
-fn child<'a>(node: roxmltree::Node<'a, 'a>, name: &str) -> roxmltree::Node<'a, 'a> {
-    node.children()
-        .find(|c| c.has_tag_name(name))
-        .unwrap_or_else(|| panic!("no <{name}>"))
-}
-
-fn text(node: roxmltree::Node<'_, '_>, name: &str) -> String {
-    child(node, name).text().unwrap_or_default().to_owned()
-}
-
-async fn get_text(app: &TestApp, path: &str) -> (StatusCode, String, String) {
-    let res = app.client.get(app.url(path)).send().await.unwrap();
-    let status = res.status();
-    let ct = res
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (status, ct, res.text().await.unwrap())
-}
+const SETTINGS: &str = "/v1/accounts/max@mustermann.at/client-settings";
+const AUTOCONFIG: &str = "/mail/config-v1.1.xml?emailaddress=max%40mustermann.at";
 
 #[tokio::test]
 async fn client_settings_follow_the_profile_and_the_enabled_protocols() {
-    let app = app_with_account().await;
-    let s: Value = app
-        .admin(
-            Method::GET,
-            "/v1/accounts/max@mustermann.at/client-settings",
-            None,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let app = TestApp::with_named_account().await;
+    let s = app.admin_get_json(SETTINGS).await;
     assert_eq!(s["username"], "max@mustermann.at");
     let incoming: Vec<(String, u64, String, bool)> = s["incoming"]
         .as_array()
@@ -92,22 +54,9 @@ async fn client_settings_follow_the_profile_and_the_enabled_protocols() {
         .iter()
         .all(|e| e["host"] == "mail.ipax.at"));
 
-    app.admin(
-        Method::PATCH,
-        "/v1/accounts/max@mustermann.at",
-        Some(json!({"protocols": {"pop3": false}})),
-    )
-    .await;
-    let s: Value = app
-        .admin(
-            Method::GET,
-            "/v1/accounts/max@mustermann.at/client-settings",
-            None,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    app.update_account(MAX, json!({"protocols": {"pop3": false}}))
+        .await;
+    let s = app.admin_get_json(SETTINGS).await;
     assert!(s["incoming"]
         .as_array()
         .unwrap()
@@ -117,7 +66,7 @@ async fn client_settings_follow_the_profile_and_the_enabled_protocols() {
 
 #[tokio::test]
 async fn guidance_covers_the_help_page_in_both_languages_with_the_accounts_values() {
-    let app = app_with_account().await;
+    let app = TestApp::with_named_account().await;
     for (query, header, lang, phrases) in [
         (
             "",
@@ -156,15 +105,12 @@ async fn guidance_covers_the_help_page_in_both_languages_with_the_accounts_value
         ("", Some("en-GB,en;q=0.9"), "en", vec!["daily backups"]),
     ] {
         let mut req = app
-            .client
-            .get(app.url(&format!(
-                "/v1/accounts/max@mustermann.at/client-settings{query}"
-            )))
-            .bearer_auth(&app.admin_key);
+            .request(Method::GET, &format!("{SETTINGS}{query}"))
+            .key(&app.admin_key);
         if let Some(h) = header {
             req = req.header("accept-language", h);
         }
-        let s: Value = req.send().await.unwrap().json().await.unwrap();
+        let s: Value = req.send().await.json().await.unwrap();
         assert_eq!(s["guidance"]["language"], lang);
         let ids: Vec<&str> = s["guidance"]["sections"]
             .as_array()
@@ -193,41 +139,37 @@ async fn guidance_covers_the_help_page_in_both_languages_with_the_accounts_value
             .contains("https://webmail.ipax.at/"));
     }
     let res = app
-        .admin(
-            Method::GET,
-            "/v1/accounts/max@mustermann.at/client-settings?lang=fr",
-            None,
-        )
+        .admin(Method::GET, &format!("{SETTINGS}?lang=fr"), None)
         .await;
     assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
 }
 
 #[tokio::test]
 async fn thunderbird_autoconfig_lists_only_encrypted_endpoints_for_any_local_part() {
-    let app = app_with_account().await;
+    let app = TestApp::with_named_account().await;
     for path in [
         "/mail/config-v1.1.xml?emailaddress=nobody%40mustermann.at",
         "/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=Max%40Mustermann.AT",
     ] {
-        let (status, ct, body) = get_text(&app, path).await;
+        let (status, ct, body) = app.get_text(path).await;
         assert_eq!(status, StatusCode::OK, "{path}");
         assert!(ct.starts_with("application/xml"));
         let doc = roxmltree::Document::parse(&body).unwrap();
         let root = doc.root_element();
         assert_eq!(root.tag_name().name(), "clientConfig");
         assert_eq!(root.attribute("version"), Some("1.1"));
-        let provider = child(root, "emailProvider");
-        assert_eq!(text(provider, "domain"), "mustermann.at");
+        let provider = xml_child(root, "emailProvider");
+        assert_eq!(xml_text(provider, "domain"), "mustermann.at");
         let servers: Vec<(String, String, String, String, String)> = provider
             .children()
             .filter(|c| c.has_tag_name("incomingServer") || c.has_tag_name("outgoingServer"))
             .map(|s| {
                 (
                     s.attribute("type").unwrap().into(),
-                    text(s, "hostname"),
-                    text(s, "port"),
-                    text(s, "socketType"),
-                    text(s, "username"),
+                    xml_text(s, "hostname"),
+                    xml_text(s, "port"),
+                    xml_text(s, "socketType"),
+                    xml_text(s, "username"),
                 )
             })
             .collect();
@@ -251,59 +193,54 @@ async fn thunderbird_autoconfig_lists_only_encrypted_endpoints_for_any_local_par
     }
     // The domain may also come from the autoconfig host name alone.
     let res = app
-        .client
-        .get(app.url("/.well-known/autoconfig/mail/config-v1.1.xml"))
+        .request(Method::GET, "/.well-known/autoconfig/mail/config-v1.1.xml")
         .header("host", "autoconfig.mustermann.at")
         .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     // Domains not hosted here are not found.
-    let (status, _, _) = get_text(
-        &app,
-        "/mail/config-v1.1.xml?emailaddress=max%40elsewhere.at",
-    )
-    .await;
+    let (status, _, _) = app
+        .get_text("/mail/config-v1.1.xml?emailaddress=max%40elsewhere.at")
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn autodiscover_answers_outlook_in_its_own_schema() {
-    let app = app_with_account().await;
+    let app = TestApp::with_named_account().await;
     let request = r#"<?xml version="1.0" encoding="utf-8"?>
 <Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006">
   <Request><EMailAddress>anyone@mustermann.at</EMailAddress>
   <AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request>
 </Autodiscover>"#;
+    // Outlook spells the path in any case.
     for path in [
         "/autodiscover/autodiscover.xml",
         "/Autodiscover/Autodiscover.xml",
         "/AUTODISCOVER/AUTODISCOVER.XML",
     ] {
         let res = app
-            .client
-            .post(app.url(path))
-            .header("content-type", "text/xml")
+            .request(Method::POST, path)
+            .content_type("text/xml")
             .body(request)
             .send()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(res.status(), StatusCode::OK, "{path}");
         let body = res.text().await.unwrap();
         let doc = roxmltree::Document::parse(&body).unwrap();
-        let account = child(child(doc.root_element(), "Response"), "Account");
-        assert_eq!(text(account, "AccountType"), "email");
-        assert_eq!(text(account, "Action"), "settings");
+        let account = xml_child(xml_child(doc.root_element(), "Response"), "Account");
+        assert_eq!(xml_text(account, "AccountType"), "email");
+        assert_eq!(xml_text(account, "Action"), "settings");
         let protocols: Vec<(String, String, String, String, String)> = account
             .children()
             .filter(|c| c.has_tag_name("Protocol"))
             .map(|p| {
                 (
-                    text(p, "Type"),
-                    text(p, "Server"),
-                    text(p, "Port"),
-                    text(p, "Encryption"),
-                    text(p, "LoginName"),
+                    xml_text(p, "Type"),
+                    xml_text(p, "Server"),
+                    xml_text(p, "Port"),
+                    xml_text(p, "Encryption"),
+                    xml_text(p, "LoginName"),
                 )
             })
             .collect();
@@ -338,15 +275,14 @@ async fn autodiscover_answers_outlook_in_its_own_schema() {
 
 #[tokio::test]
 async fn autodiscover_escapes_what_an_address_may_hold() {
-    let app = app_with_account().await;
+    let app = TestApp::with_named_account().await;
     let request = "<Autodiscover><Request><EMailAddress>o&apos;brien&amp;co@mustermann.at</EMailAddress></Request></Autodiscover>";
+    // Sent without a content type, as some clients do.
     let res = app
-        .client
-        .post(app.url("/autodiscover/autodiscover.xml"))
+        .request(Method::POST, "/autodiscover/autodiscover.xml")
         .body(request)
         .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let body = res.text().await.unwrap();
     assert!(
@@ -354,23 +290,18 @@ async fn autodiscover_escapes_what_an_address_may_hold() {
         "{body}"
     );
     let doc = roxmltree::Document::parse(&body).unwrap();
-    let account = child(child(doc.root_element(), "Response"), "Account");
+    let account = xml_child(xml_child(doc.root_element(), "Response"), "Account");
     assert_eq!(
-        text(child(account, "Protocol"), "LoginName"),
+        xml_text(xml_child(account, "Protocol"), "LoginName"),
         "o'brien&co@mustermann.at"
     );
 }
 
 #[tokio::test]
 async fn apple_profiles_configure_imap_and_smtp_with_stable_identifiers() {
-    let app = app_with_account().await;
-    let res = app
-        .admin(
-            Method::GET,
-            "/v1/accounts/max@mustermann.at/mobileconfig",
-            None,
-        )
-        .await;
+    let app = TestApp::with_named_account().await;
+    let path = "/v1/accounts/max@mustermann.at/mobileconfig";
+    let res = app.admin(Method::GET, path, None).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(
         res.headers()["content-type"],
@@ -378,11 +309,7 @@ async fn apple_profiles_configure_imap_and_smtp_with_stable_identifiers() {
     );
     let first = res.bytes().await.unwrap();
     let again = app
-        .admin(
-            Method::GET,
-            "/v1/accounts/max@mustermann.at/mobileconfig",
-            None,
-        )
+        .admin(Method::GET, path, None)
         .await
         .bytes()
         .await
@@ -426,11 +353,12 @@ async fn apple_profiles_configure_imap_and_smtp_with_stable_identifiers() {
 
     // The public endpoint answers for any local part, without the display name.
     let res = app
-        .client
-        .get(app.url("/apple/mobileconfig?emailaddress=eva%40mustermann.at"))
+        .request(
+            Method::GET,
+            "/apple/mobileconfig?emailaddress=eva%40mustermann.at",
+        )
         .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let value = plist::Value::from_reader_xml(res.bytes().await.unwrap().as_ref()).unwrap();
     let mail = value.as_dictionary().unwrap()["PayloadContent"]
@@ -445,7 +373,7 @@ async fn apple_profiles_configure_imap_and_smtp_with_stable_identifiers() {
 
 #[tokio::test]
 async fn a_changed_profile_changes_every_answer_at_once() {
-    let app = app_with_account().await;
+    let app = TestApp::with_named_account().await;
     let profile = json!({
         "name": "white-label",
         "incoming_host": "imap.reseller.example",
@@ -471,32 +399,24 @@ async fn a_changed_profile_changes_every_answer_at_once() {
     )
     .await;
 
-    let (_, _, body) = get_text(
-        &app,
-        "/mail/config-v1.1.xml?emailaddress=max%40mustermann.at",
-    )
-    .await;
+    let (_, _, body) = app.get_text(AUTOCONFIG).await;
     let doc = roxmltree::Document::parse(&body).unwrap();
-    let provider = child(doc.root_element(), "emailProvider");
+    let provider = xml_child(doc.root_element(), "emailProvider");
     assert_eq!(
-        text(child(provider, "incomingServer"), "hostname"),
+        xml_text(xml_child(provider, "incomingServer"), "hostname"),
         "imap.reseller.example"
     );
-    assert_eq!(text(child(provider, "outgoingServer"), "port"), "587");
+    assert_eq!(
+        xml_text(xml_child(provider, "outgoingServer"), "port"),
+        "587"
+    );
     assert!(!provider
         .children()
         .any(|c| c.attribute("type") == Some("pop3")));
 
-    let s: Value = app
-        .admin(
-            Method::GET,
-            "/v1/accounts/max@mustermann.at/client-settings",
-            None,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let s = app
+        .admin_get_json("/v1/accounts/max@mustermann.at/client-settings")
+        .await;
     assert_eq!(s["webmail_url"], "https://mail.reseller.example/");
     assert_eq!(s["outgoing"][0]["host"], "smtp.reseller.example");
 
@@ -510,13 +430,10 @@ async fn a_changed_profile_changes_every_answer_at_once() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
-    let (_, _, body) = get_text(
-        &app,
-        "/mail/config-v1.1.xml?emailaddress=max%40mustermann.at",
-    )
-    .await;
+    let (_, _, body) = app.get_text(AUTOCONFIG).await;
     assert!(body.contains("imap2.reseller.example"));
 
+    // A profile in use, and the default, stay.
     let res = app
         .admin(Method::DELETE, "/v1/server-profiles/white-label", None)
         .await;
@@ -529,17 +446,16 @@ async fn a_changed_profile_changes_every_answer_at_once() {
 
 #[tokio::test]
 async fn another_instance_sees_profile_and_domain_changes() {
-    let first = app_with_account().await;
-    let second = TestApp::spawn_on(crate::helpers::test_settings(&first.database_url)).await;
+    let first = TestApp::with_named_account().await;
+    let second = first.second_instance().await;
     let c = first.create_customer("Eva", None).await;
     first.create_domain("eva.example", &c).await;
-    let found = crate::helpers::eventually(|| async {
-        get_text(
-            &second,
-            "/mail/config-v1.1.xml?emailaddress=eva%40eva.example",
-        )
-        .await
-        .0 == StatusCode::OK
+    let found = eventually(|| async {
+        second
+            .get_text("/mail/config-v1.1.xml?emailaddress=eva%40eva.example")
+            .await
+            .0
+            == StatusCode::OK
     })
     .await;
     assert!(found, "the second instance never heard of the new domain");
@@ -587,7 +503,7 @@ async fn invalid_profiles_are_refused_with_each_problem_named() {
         .await;
     assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     let partner = app.create_partner("P").await;
-    let key = app.mint("partner", Some(&partner), None, false).await;
+    let key = app.partner_key(&partner).await;
     let res = app
         .call(
             Method::POST,
@@ -609,13 +525,10 @@ async fn invalid_profiles_are_refused_with_each_problem_named() {
 
 #[tokio::test]
 async fn dns_records_point_clients_at_the_profile() {
-    let app = app_with_account().await;
-    let records: Value = app
-        .admin(Method::GET, "/v1/domains/mustermann.at/dns-records", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let app = TestApp::with_named_account().await;
+    let records = app
+        .admin_get_json("/v1/domains/mustermann.at/dns-records")
+        .await;
     let find = |name: &str| {
         records
             .as_array()
@@ -667,11 +580,8 @@ async fn dns_records_point_clients_at_the_profile() {
     )
     .await;
     let records: Value = app
-        .admin(Method::GET, "/v1/domains/mustermann.at/dns-records", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .admin_get_json("/v1/domains/mustermann.at/dns-records")
+        .await;
     let pop3 = records
         .as_array()
         .unwrap()
@@ -684,7 +594,7 @@ async fn dns_records_point_clients_at_the_profile() {
 
 #[tokio::test]
 async fn bad_input_on_the_public_endpoints_is_small_and_never_a_500() {
-    let app = app_with_account().await;
+    let app = TestApp::with_named_account().await;
     let long = "a".repeat(10_000);
     let gets = [
         "/mail/config-v1.1.xml".to_owned(),
@@ -701,7 +611,7 @@ async fn bad_input_on_the_public_endpoints_is_small_and_never_a_500() {
         "/.well-known/autoconfig/mail/config-v1.1.xml".to_owned(),
     ];
     for path in &gets {
-        let (status, _, body) = get_text(&app, path).await;
+        let (status, _, body) = app.get_text(path).await;
         assert!(status.is_client_error(), "{path}: {status}");
         assert!(body.len() < 4096, "{path}: {} bytes", body.len());
     }
@@ -721,13 +631,11 @@ async fn bad_input_on_the_public_endpoints_is_small_and_never_a_500() {
     for (body, expected) in bodies {
         let preview = String::from_utf8_lossy(&body[..body.len().min(40)]).into_owned();
         let res = app
-            .client
-            .post(app.url("/autodiscover/autodiscover.xml"))
-            .header("content-type", "text/xml")
+            .request(Method::POST, "/autodiscover/autodiscover.xml")
+            .content_type("text/xml")
             .body(body)
             .send()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(res.status(), expected, "{preview}");
         let text = res.text().await.unwrap();
         assert!(text.len() < 4096, "{preview}: {} bytes", text.len());
@@ -737,9 +645,8 @@ async fn bad_input_on_the_public_endpoints_is_small_and_never_a_500() {
 
 #[tokio::test]
 async fn settings_on_another_instance_follow_account_changes() {
-    let first = app_with_account().await;
-    let second = TestApp::spawn_on(crate::helpers::test_settings(&first.database_url)).await;
-    let path = "/v1/accounts/max@mustermann.at/client-settings";
+    let first = TestApp::with_named_account().await;
+    let second = first.second_instance().await;
     let pop3_listed = |s: &Value| {
         s["incoming"]
             .as_array()
@@ -747,37 +654,13 @@ async fn settings_on_another_instance_follow_account_changes() {
             .iter()
             .any(|e| e["protocol"] == "pop3")
     };
-    let s: Value = second
-        .admin(Method::GET, path, None)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(pop3_listed(&s));
+    assert!(pop3_listed(&second.admin_get_json(SETTINGS).await));
     first
-        .admin(
-            Method::PATCH,
-            "/v1/accounts/max@mustermann.at",
-            Some(json!({"protocols": {"pop3": false}})),
-        )
+        .update_account(MAX, json!({"protocols": {"pop3": false}}))
         .await;
-    let followed = crate::helpers::eventually(|| async {
-        let s: Value = second
-            .admin(Method::GET, path, None)
-            .await
-            .json()
-            .await
-            .unwrap();
-        !pop3_listed(&s)
-    })
-    .await;
+    let followed =
+        eventually(|| async { !pop3_listed(&second.admin_get_json(SETTINGS).await) }).await;
     assert!(followed, "the second instance kept the old protocols");
     // And on the instance that made the change, at once.
-    let s: Value = first
-        .admin(Method::GET, path, None)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(!pop3_listed(&s));
+    assert!(!pop3_listed(&first.admin_get_json(SETTINGS).await));
 }

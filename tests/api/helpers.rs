@@ -1,29 +1,172 @@
 //! `TestApp`: a running mailpanel on a random port with a database of its own (dropped
-//! when the test ends), plus typed helpers for the calls the tests make over and over.
+//! when the test ends), and the fixtures every test file starts from. Its request
+//! builder is in `helpers/request.rs`, its typed calls in `helpers/calls.rs`.
 
-use mailpanel::auth::mint_key;
-use mailpanel::config::Settings;
-use mailpanel::startup::Application;
-use mailpanel::store;
-use reqwest::{Method, Response, StatusCode};
+mod calls;
+mod checks;
+mod request;
+
+pub use checks::{assert_problem, eventually, id_of, verifies, xml_child, xml_text};
+
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::{json, Value};
+use serde_json::json;
 use sqlx::PgPool;
 
+// ---------------------------------------------------------------------------------
+// The library's API: the only code of the tests that names `mailpanel`, so that a
+// change of its paths or types is re-pointed here, in one place.
+// ---------------------------------------------------------------------------------
+
+pub use mailpanel::auth::Role;
+use mailpanel::{auth::mint_key, config::Settings, routes::openapi, startup::Application, store};
+
+/// Settings for a test instance on this database: a random port, one worker.
+pub fn test_settings(database_url: &str) -> Settings {
+    Settings {
+        database_url: SecretString::from(database_url.to_owned()),
+        database_max_connections: 5,
+        bind: "127.0.0.1:0".to_owned(),
+        workers: 1,
+        ..Settings::default()
+    }
+}
+
+/// Builds (creates and migrates the database, binds the port) without running.
+pub async fn build_application(settings: Settings) -> anyhow::Result<Application> {
+    Application::build(settings).await
+}
+
+/// Builds an instance and runs it in the background: its base URL and database URL.
+async fn start(settings: Settings) -> (String, String) {
+    let database_url = settings.database_url.expose_secret().to_owned();
+    let app = build_application(settings)
+        .await
+        .expect("the application builds");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    (base, database_url)
+}
+
+/// A pool on this database, made the way the application makes its own.
+pub async fn connect(database_url: &str, max_connections: u32) -> PgPool {
+    let url = SecretString::from(database_url.to_owned());
+    store::database::connect(&url, max_connections)
+        .await
+        .unwrap()
+}
+
+/// Puts a key straight into the database, as `mailpanel create-api-key` does; returns
+/// the key.
+async fn insert_key(
+    pool: &PgPool,
+    role: Role,
+    partner: Option<&str>,
+    customer: Option<&str>,
+    read_only: bool,
+) -> String {
+    let key = mint_key();
+    let parse = |id: Option<&str>| id.map(|i| uuid::Uuid::parse_str(i).unwrap());
+    let row = store::api_keys::NewKeyRow {
+        lookup: &key.lookup,
+        secret_hash: &key.hash,
+        role: role.as_str(),
+        partner_id: parse(partner),
+        customer_id: parse(customer),
+        read_only,
+        description: "test",
+    };
+    store::api_keys::insert(pool, &row).await.unwrap();
+    key.plaintext.expose_secret().to_owned()
+}
+
+/// The OpenAPI document the code generates (the committed one must equal it).
+pub fn generated_openapi() -> String {
+    openapi::spec_json()
+}
+
+// ---------------------------------------------------------------------------------
+// The application and its database
+// ---------------------------------------------------------------------------------
+
+pub const STRONG_PASSWORD: &str = "Fahrrad-Kaffee-Wien-2026";
+/// A second password that passes the policy, for changes away from `STRONG_PASSWORD`.
+pub const NEW_PASSWORD: &str = "Gruene-Tomaten-Linz-1999";
+
 pub struct TestApp {
-    pub base: String,
     pub pool: PgPool,
-    pub client: reqwest::Client,
     pub admin_key: String,
     pub database_url: String,
+    base: String,
+    client: reqwest::Client,
     /// Only on the instance that made the database: dropping the app drops it. A
     /// second instance on the same database (`spawn_on`) has `None` here.
     _database: Option<TestDatabase>,
 }
 
-fn server_url() -> String {
-    std::env::var("TEST_DATABASE_SERVER")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts an instance on a fresh database of its own, with adjusted settings.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> Self {
+        let database = TestDatabase::fresh();
+        let mut settings = test_settings(database.url());
+        adjust(&mut settings);
+        Self::launch(settings, Some(database)).await
+    }
+
+    /// Starts an instance with exactly these settings; it does not own the database
+    /// (e.g. a second instance on the first one's database).
+    pub async fn spawn_on(settings: Settings) -> Self {
+        Self::launch(settings, None).await
+    }
+
+    async fn launch(settings: Settings, database: Option<TestDatabase>) -> Self {
+        let (base, database_url) = start(settings).await;
+        let mut app = Self {
+            pool: connect(&database_url, 2).await,
+            admin_key: String::new(),
+            database_url,
+            base,
+            client: reqwest::Client::new(),
+            _database: database,
+        };
+        app.admin_key = app.mint(Role::Admin, None, None, false).await;
+        app
+    }
+
+    /// Another instance on this instance's database, as a second server would run.
+    pub async fn second_instance(&self) -> Self {
+        self.second_instance_with(|_| {}).await
+    }
+
+    pub async fn second_instance_with(&self, adjust: impl FnOnce(&mut Settings)) -> Self {
+        let mut settings = test_settings(&self.database_url);
+        adjust(&mut settings);
+        Self::spawn_on(settings).await
+    }
+
+    /// A key of this role and reach, put straight into the database.
+    pub async fn mint(
+        &self,
+        role: Role,
+        partner: Option<&str>,
+        customer: Option<&str>,
+        read_only: bool,
+    ) -> String {
+        insert_key(&self.pool, role, partner, customer, read_only).await
+    }
+
+    /// A key of this partner.
+    pub async fn partner_key(&self, partner: &str) -> String {
+        self.mint(Role::Partner, Some(partner), None, false).await
+    }
+
+    /// A key of this customer.
+    pub async fn customer_key(&self, customer: &str) -> String {
+        self.mint(Role::Customer, None, Some(customer), false).await
+    }
 }
 
 /// A database `mailpanel_test_<uuid>` that is dropped, with whoever is still
@@ -75,161 +218,25 @@ impl Drop for TestDatabase {
     }
 }
 
-pub fn test_settings(database_url: &str) -> Settings {
-    Settings {
-        database_url: SecretString::from(database_url.to_owned()),
-        database_max_connections: 5,
-        bind: "127.0.0.1:0".to_owned(),
-        workers: 1,
-        ..Settings::default()
-    }
+fn server_url() -> String {
+    std::env::var("TEST_DATABASE_SERVER")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
 }
 
+// ---------------------------------------------------------------------------------
+// Fixtures: what a test starts from, made here only
+// ---------------------------------------------------------------------------------
+
+/// The account of the fixtures below.
+pub const MAX: &str = "max@mustermann.at";
+
 impl TestApp {
-    pub async fn spawn() -> Self {
-        Self::spawn_with(|_| {}).await
+    /// A fresh app with customer "Max" (no partner) owning the domain `mustermann.at`.
+    pub async fn with_domain() -> Self {
+        Self::with_domain_and(|_| {}).await
     }
 
-    /// Starts an instance on a fresh database of its own, with adjusted settings.
-    pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> Self {
-        let database = TestDatabase::fresh();
-        let mut settings = test_settings(database.url());
-        adjust(&mut settings);
-        Self::launch(settings, Some(database)).await
-    }
-
-    /// Starts an instance with exactly these settings; it does not own the database
-    /// (e.g. a second instance on the first one's database).
-    pub async fn spawn_on(settings: Settings) -> Self {
-        Self::launch(settings, None).await
-    }
-
-    async fn launch(settings: Settings, database: Option<TestDatabase>) -> Self {
-        let database_url = settings.database_url.expose_secret().to_owned();
-        let app = Application::build(settings)
-            .await
-            .expect("the application builds");
-        let base = format!("http://127.0.0.1:{}", app.port());
-        tokio::spawn(app.run_until_stopped());
-        let pool = store::database::connect(&SecretString::from(database_url.clone()), 2)
-            .await
-            .unwrap();
-        let mut app = Self {
-            base,
-            pool,
-            client: reqwest::Client::new(),
-            admin_key: String::new(),
-            database_url,
-            _database: database,
-        };
-        app.admin_key = app.mint("admin", None, None, false).await;
-        app
-    }
-
-    /// Puts a key straight into the database, as `mailpanel create-api-key` does.
-    pub async fn mint(
-        &self,
-        role: &str,
-        partner: Option<&str>,
-        customer: Option<&str>,
-        read_only: bool,
-    ) -> String {
-        let key = mint_key();
-        let parse = |id: Option<&str>| id.map(|i| uuid::Uuid::parse_str(i).unwrap());
-        store::api_keys::insert(
-            &self.pool,
-            &store::api_keys::NewKeyRow {
-                lookup: &key.lookup,
-                secret_hash: &key.hash,
-                role,
-                partner_id: parse(partner),
-                customer_id: parse(customer),
-                read_only,
-                description: "test",
-            },
-        )
-        .await
-        .unwrap();
-        key.plaintext.expose_secret().to_owned()
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
-    }
-
-    /// Sends a request with an optional key and JSON body.
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        key: Option<&str>,
-        body: Option<&Value>,
-    ) -> Response {
-        let mut req = self.client.request(method, self.url(path));
-        if let Some(key) = key {
-            req = req.bearer_auth(key);
-        }
-        if let Some(body) = body {
-            req = req.json(body);
-        }
-        req.send().await.expect("request sent")
-    }
-
-    pub async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> Response {
-        self.call(method, path, Some(&self.admin_key.clone()), body.as_ref())
-            .await
-    }
-
-    pub async fn create_partner(&self, name: &str) -> String {
-        let res = self
-            .admin(Method::POST, "/v1/partners", Some(json!({ "name": name })))
-            .await;
-        assert_eq!(res.status(), StatusCode::CREATED);
-        id_of(res).await
-    }
-
-    pub async fn create_customer(&self, name: &str, partner: Option<&str>) -> String {
-        let res = self
-            .admin(
-                Method::POST,
-                "/v1/customers",
-                Some(json!({ "name": name, "partner_id": partner })),
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::CREATED);
-        id_of(res).await
-    }
-
-    pub async fn create_domain(&self, name: &str, customer: &str) -> Value {
-        let res = self
-            .admin(
-                Method::POST,
-                "/v1/domains",
-                Some(json!({ "name": name, "customer_id": customer })),
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::CREATED, "creating domain {name}");
-        res.json().await.unwrap()
-    }
-
-    pub async fn create_account(&self, domain: &str, local_part: &str) -> Value {
-        let res = self
-            .admin(
-                Method::POST,
-                &format!("/v1/domains/{domain}/accounts"),
-                Some(json!({ "local_part": local_part, "password": STRONG_PASSWORD })),
-            )
-            .await;
-        assert_eq!(
-            res.status(),
-            StatusCode::CREATED,
-            "creating {local_part}@{domain}"
-        );
-        res.json().await.unwrap()
-    }
-
-    /// A fresh app with a customer's domain `mustermann.at`.
-    pub async fn with_domain(adjust: impl FnOnce(&mut Settings)) -> Self {
+    pub async fn with_domain_and(adjust: impl FnOnce(&mut Settings)) -> Self {
         let app = Self::spawn_with(adjust).await;
         let c = app.create_customer("Max", None).await;
         app.create_domain("mustermann.at", &c).await;
@@ -237,31 +244,23 @@ impl TestApp {
     }
 
     /// The same with the account `max@mustermann.at` (password `STRONG_PASSWORD`).
-    pub async fn with_account(adjust: impl FnOnce(&mut Settings)) -> Self {
-        let app = Self::with_domain(adjust).await;
+    pub async fn with_account() -> Self {
+        Self::with_account_and(|_| {}).await
+    }
+
+    pub async fn with_account_and(adjust: impl FnOnce(&mut Settings)) -> Self {
+        let app = Self::with_domain_and(adjust).await;
         app.create_account("mustermann.at", "max").await;
         app
     }
 
-    /// An account's audit trail, newest first.
-    pub async fn audit_events(&self, address: &str) -> Value {
-        let path = format!("/v1/audit-events?account={address}");
-        self.admin(Method::GET, &path, None)
-            .await
-            .json()
-            .await
-            .unwrap()
-    }
-
-    /// The actions of an account's audit trail, newest first.
-    pub async fn audit_actions(&self, address: &str) -> Vec<String> {
-        let events = self.audit_events(address).await;
-        events["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["action"].as_str().unwrap().to_owned())
-            .collect()
+    /// The same whose account has the display name "Max Mustermann", as the client
+    /// configuration documents show it.
+    pub async fn with_named_account() -> Self {
+        let app = Self::with_account().await;
+        app.update_account(MAX, json!({"display_name": "Max Mustermann"}))
+            .await;
+        app
     }
 
     /// Two partners with one customer each, each customer with a domain and an
@@ -289,46 +288,4 @@ pub struct Tenants {
     pub partner_b: String,
     pub customer_a: String,
     pub customer_b: String,
-}
-
-pub const STRONG_PASSWORD: &str = "Fahrrad-Kaffee-Wien-2026";
-
-/// Polls `check` until it holds (another instance hears of a change a moment later).
-pub async fn eventually<F, Fut>(mut check: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..50 {
-        if check().await {
-            return true;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    false
-}
-
-pub async fn id_of(res: Response) -> String {
-    let body: Value = res.json().await.unwrap();
-    body["id"].as_str().expect("an id").to_owned()
-}
-
-/// Asserts a problem+json answer with this status and machine code; returns the body.
-pub async fn assert_problem(res: Response, status: StatusCode, code: &str) -> Value {
-    assert_eq!(res.status(), status, "status");
-    let ct = res
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned());
-    assert_eq!(
-        ct.as_deref(),
-        Some("application/problem+json"),
-        "content type"
-    );
-    assert!(res.headers().contains_key("x-request-id"));
-    let body: Value = res.json().await.unwrap();
-    assert_eq!(body["code"], code, "{body}");
-    assert_eq!(body["status"], status.as_u16());
-    assert!(body["request_id"].is_string());
-    body
 }

@@ -10,11 +10,26 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-use crate::helpers::{TestApp, STRONG_PASSWORD};
+use crate::helpers::{connect, TestApp, MAX, NEW_PASSWORD, STRONG_PASSWORD};
+
+/// The login the mail servers use: nothing but `mailserver_reader`, as the README
+/// tells operators. Roles are cluster-wide, so every test shares this one.
+pub const READER_ROLE: &str = "mailpanel_dovecot_test";
+
+/// Creates `READER_ROLE` unless an earlier test (or run) did.
+pub async fn ensure_reader_role(app: &TestApp) {
+    sqlx::query(&format!(
+        "DO $$ BEGIN CREATE ROLE {READER_ROLE} LOGIN IN ROLE mailserver_reader;
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+    ))
+    .execute(&app.pool)
+    .await
+    .unwrap();
+}
 
 struct Ports {
     imap: u16,
@@ -25,12 +40,12 @@ struct Ports {
     submissions: u16,
 }
 
-struct Dovecot {
+pub struct Dovecot {
     child: Child,
     dir: PathBuf,
     ports: Ports,
     /// Messages the relay sink received.
-    sink: Arc<Mutex<Vec<String>>>,
+    pub sink: Arc<Mutex<Vec<String>>>,
 }
 
 impl Drop for Dovecot {
@@ -110,15 +125,9 @@ async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
 }
 
 impl Dovecot {
-    async fn start(app: &TestApp) -> Dovecot {
-        // A login role with nothing but mailserver_reader, as the README tells operators.
-        sqlx::query(
-            "DO $$ BEGIN CREATE ROLE mailpanel_dovecot_test LOGIN IN ROLE mailserver_reader;
-             EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
-        )
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    /// Starts a Dovecot that reads `app`'s database; it is killed when dropped.
+    pub async fn start(app: &TestApp) -> Dovecot {
+        ensure_reader_role(app).await;
         let database = app.database_url.rsplit('/').next().unwrap().to_owned();
 
         let dir = std::env::temp_dir().join(format!(
@@ -162,7 +171,7 @@ impl Dovecot {
             .unwrap()
             .replace(
                 "connect = host=127.0.0.1 dbname=mailpanel user=dovecot password=change-me",
-                &format!("connect = host=127.0.0.1 dbname={database} user=mailpanel_dovecot_test"),
+                &format!("connect = host=127.0.0.1 dbname={database} user={READER_ROLE}"),
             );
         std::fs::write(dir.join("dovecot-sql.conf.ext"), sql).unwrap();
         let replacements = [
@@ -260,12 +269,12 @@ impl Dovecot {
         panic!("dovecot did not listen: {}", dovecot.log());
     }
 
-    fn log(&self) -> String {
+    pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("dovecot.log")).unwrap_or_default()
     }
 
     /// Logs in with Python's client for the protocol; true when the server accepted.
-    async fn login(&self, protocol: &str, security: &str, user: &str, password: &str) -> bool {
+    pub async fn login(&self, protocol: &str, security: &str, user: &str, password: &str) -> bool {
         let port = match (protocol, security) {
             ("imap", "tls") => self.ports.imaps,
             ("imap", _) => self.ports.imap,
@@ -293,7 +302,11 @@ impl Dovecot {
     }
 
     /// Every protocol over both kinds of encryption.
-    async fn logins(&self, user: &str, password: &str) -> Vec<(&'static str, &'static str, bool)> {
+    pub async fn logins(
+        &self,
+        user: &str,
+        password: &str,
+    ) -> Vec<(&'static str, &'static str, bool)> {
         let mut out = Vec::new();
         for protocol in ["imap", "pop3", "smtp"] {
             for security in ["tls", "starttls"] {
@@ -308,19 +321,14 @@ impl Dovecot {
     }
 }
 
-fn all(results: &[(&str, &str, bool)], expected: bool) -> bool {
+/// True when every login's outcome is `expected`.
+pub fn all(results: &[(&str, &str, bool)], expected: bool) -> bool {
     results.iter().all(|(_, _, ok)| *ok == expected)
 }
 
-async fn webmail_change(app: &TestApp, address: &str, current: &str, new: &str) {
-    let res = app
-        .call(
-            Method::POST,
-            "/v1/password-change",
-            None,
-            Some(&json!({"address": address, "current_password": current, "new_password": new})),
-        )
-        .await;
+/// A webmail change that must succeed: what the test checks next depends on it.
+async fn change_password_ok(app: &TestApp, address: &str, current: &str, new: &str) {
+    let res = app.change_password(address, current, new).await;
     assert_eq!(
         res.status(),
         StatusCode::OK,
@@ -331,12 +339,9 @@ async fn webmail_change(app: &TestApp, address: &str, current: &str, new: &str) 
 
 #[tokio::test]
 async fn passwords_set_through_mailpanel_log_in_to_a_real_dovecot() {
-    let app = TestApp::spawn().await;
-    let c = app.create_customer("Max", None).await;
-    app.create_domain("mustermann.at", &c).await;
-    app.create_account("mustermann.at", "max").await;
+    let app = TestApp::with_account().await;
     let dovecot = Dovecot::start(&app).await;
-    let user = "max@mustermann.at";
+    let user = MAX;
 
     // 1. Every protocol, both encryptions; the two submissions reach the sink.
     let results = dovecot.logins(user, STRONG_PASSWORD).await;
@@ -354,8 +359,8 @@ async fn passwords_set_through_mailpanel_log_in_to_a_real_dovecot() {
     );
 
     // 2. A webmail change: the old password fails at once everywhere, the new one works.
-    let webmail_pw = "Gruene-Tomaten-Linz-1999";
-    webmail_change(&app, user, STRONG_PASSWORD, webmail_pw).await;
+    let webmail_pw = NEW_PASSWORD;
+    change_password_ok(&app, user, STRONG_PASSWORD, webmail_pw).await;
     let old = dovecot.logins(user, STRONG_PASSWORD).await;
     assert!(all(&old, false), "{old:?}");
     let new = dovecot.logins(user, webmail_pw).await;
@@ -363,57 +368,33 @@ async fn passwords_set_through_mailpanel_log_in_to_a_real_dovecot() {
 
     // 3. A Control Panel set: likewise.
     let panel_pw = "Blauer-Himmel-Graz-2031";
-    let res = app
-        .admin(
-            Method::PUT,
-            "/v1/accounts/max@mustermann.at/password",
-            Some(json!({"password": panel_pw})),
-        )
-        .await;
+    let res = app.set_password(MAX, panel_pw).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert!(all(&dovecot.logins(user, webmail_pw).await, false));
     assert!(all(&dovecot.logins(user, panel_pw).await, true));
 
     // 4. POP3 disabled: POP3 refuses, IMAP and SMTP still work.
-    app.admin(
-        Method::PATCH,
-        "/v1/accounts/max@mustermann.at",
-        Some(json!({"protocols": {"pop3": false}})),
-    )
-    .await;
+    app.update_account(MAX, json!({"protocols": {"pop3": false}}))
+        .await;
     for (protocol, security, ok) in dovecot.logins(user, panel_pw).await {
         assert_eq!(ok, protocol != "pop3", "{protocol}/{security}");
     }
-    app.admin(
-        Method::PATCH,
-        "/v1/accounts/max@mustermann.at",
-        Some(json!({"protocols": {"pop3": true}})),
-    )
-    .await;
+    app.update_account(MAX, json!({"protocols": {"pop3": true}}))
+        .await;
 
     // 5. Suspended, reactivated, deleted, restored.
-    app.admin(
-        Method::PATCH,
-        "/v1/accounts/max@mustermann.at",
-        Some(json!({"status": "suspended"})),
-    )
-    .await;
+    app.update_account(MAX, json!({"status": "suspended"}))
+        .await;
     assert!(
         !dovecot.login("imap", "tls", user, panel_pw).await,
         "suspended"
     );
-    app.admin(
-        Method::PATCH,
-        "/v1/accounts/max@mustermann.at",
-        Some(json!({"status": "active"})),
-    )
-    .await;
+    app.update_account(MAX, json!({"status": "active"})).await;
     assert!(
         dovecot.login("imap", "tls", user, panel_pw).await,
         "reactivated"
     );
-    app.admin(Method::DELETE, "/v1/accounts/max@mustermann.at", None)
-        .await;
+    app.delete_account(MAX).await;
     assert!(
         !dovecot.login("imap", "tls", user, panel_pw).await,
         "deleted"
@@ -422,8 +403,7 @@ async fn passwords_set_through_mailpanel_log_in_to_a_real_dovecot() {
         !dovecot.login("smtp", "tls", user, panel_pw).await,
         "deleted"
     );
-    app.admin(Method::POST, "/v1/accounts/max@mustermann.at/restore", None)
-        .await;
+    app.restore_account(MAX).await;
     assert!(
         dovecot.login("imap", "tls", user, panel_pw).await,
         "restored, password included"
@@ -442,7 +422,7 @@ async fn passwords_set_through_mailpanel_log_in_to_a_real_dovecot() {
     ] {
         let res = app
             .admin(
-                Method::POST,
+                reqwest::Method::POST,
                 "/v1/domains/mustermann.at/accounts",
                 Some(json!({"local_part": local, "password_hash": hash})),
             )
@@ -455,13 +435,8 @@ async fn passwords_set_through_mailpanel_log_in_to_a_real_dovecot() {
                 .await,
             "{local} imported"
         );
-        webmail_change(&app, &address, STRONG_PASSWORD, webmail_pw).await;
-        let stored: String =
-            sqlx::query_scalar("SELECT password_hash FROM accounts WHERE local_part = $1")
-                .bind(local)
-                .fetch_one(&app.pool)
-                .await
-                .unwrap();
+        change_password_ok(&app, &address, STRONG_PASSWORD, webmail_pw).await;
+        let stored = app.stored_hash(local).await;
         assert!(stored.starts_with("{ARGON2ID}$argon2id$"), "{stored}");
         assert!(
             dovecot
@@ -478,13 +453,7 @@ async fn passwords_set_through_mailpanel_log_in_to_a_real_dovecot() {
 
     // 7. A password with non-ASCII characters, byte for byte.
     let unicode_pw = "Grüße aus Wien 2026!";
-    let res = app
-        .admin(
-            Method::PUT,
-            "/v1/accounts/max@mustermann.at/password",
-            Some(json!({"password": unicode_pw})),
-        )
-        .await;
+    let res = app.set_password(MAX, unicode_pw).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert!(
         dovecot.login("imap", "tls", user, unicode_pw).await,
@@ -499,10 +468,7 @@ async fn passwords_set_through_mailpanel_log_in_to_a_real_dovecot() {
 
 #[tokio::test]
 async fn during_repeated_changes_the_latest_acknowledged_password_always_logs_in() {
-    let app = TestApp::spawn().await;
-    let c = app.create_customer("Max", None).await;
-    app.create_domain("mustermann.at", &c).await;
-    app.create_account("mustermann.at", "max").await;
+    let app = TestApp::with_account().await;
     let dovecot = Arc::new(Dovecot::start(&app).await);
     let latest = Arc::new(Mutex::new(STRONG_PASSWORD.to_owned()));
 
@@ -513,10 +479,7 @@ async fn during_repeated_changes_the_latest_acknowledged_password_always_logs_in
             let mut failures = Vec::new();
             for _ in 0..40 {
                 let password = latest.lock().unwrap().clone();
-                if !dovecot
-                    .login("imap", "tls", "max@mustermann.at", &password)
-                    .await
-                {
+                if !dovecot.login("imap", "tls", MAX, &password).await {
                     // A change may have been acknowledged after we read "latest": only a
                     // failure with the password that is still the latest counts.
                     if *latest.lock().unwrap() == password {
@@ -531,7 +494,7 @@ async fn during_repeated_changes_the_latest_acknowledged_password_always_logs_in
     let mut current = STRONG_PASSWORD.to_owned();
     for i in 0..12 {
         let next = format!("Fahrrad-Kaffee-Wien-{i}-Linz");
-        webmail_change(&app, "max@mustermann.at", &current, &next).await;
+        change_password_ok(&app, MAX, &current, &next).await;
         *latest.lock().unwrap() = next.clone();
         current = next;
     }
@@ -545,34 +508,18 @@ async fn during_repeated_changes_the_latest_acknowledged_password_always_logs_in
 
 #[tokio::test]
 async fn the_mail_server_role_reads_the_views_and_nothing_else() {
-    let app = TestApp::spawn().await;
-    let c = app.create_customer("Max", None).await;
-    app.create_domain("mustermann.at", &c).await;
-    app.create_account("mustermann.at", "max").await;
+    let app = TestApp::with_account().await;
     app.create_account("mustermann.at", "gone").await;
-    app.admin(Method::DELETE, "/v1/accounts/gone@mustermann.at", None)
+    app.delete_account("gone@mustermann.at").await;
+    app.update_account(MAX, json!({"protocols": {"pop3": false}}))
         .await;
-    app.admin(
-        Method::PATCH,
-        "/v1/accounts/max@mustermann.at",
-        Some(json!({"protocols": {"pop3": false}})),
-    )
-    .await;
-    sqlx::query(
-        "DO $$ BEGIN CREATE ROLE mailpanel_dovecot_test LOGIN IN ROLE mailserver_reader;
-         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
-    )
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    ensure_reader_role(&app).await;
     let url = app.database_url.replacen(
         "postgres://postgres@",
-        "postgres://mailpanel_dovecot_test@",
+        &format!("postgres://{READER_ROLE}@"),
         1,
     );
-    let reader = mailpanel::store::database::connect(&secrecy::SecretString::from(url), 1)
-        .await
-        .unwrap();
+    let reader = connect(&url, 1).await;
 
     let services: Vec<String> = sqlx::query_scalar("SELECT service FROM mailserver.dovecot_passdb WHERE username = 'max@mustermann.at' ORDER BY service")
         .fetch_all(&reader)
