@@ -1,15 +1,15 @@
+//! Accounts: creation with an Argon2id hash, concurrent creates, PATCH with If-Match,
+//! delete and restore, the retention purge, input validation, hash imports by role and
+//! the audit trail.
+
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, TestApp, STRONG_PASSWORD};
-
-async fn app_with_domain() -> TestApp {
-    TestApp::with_domain(|_| {}).await
-}
+use crate::helpers::{assert_problem, verifies, TestApp, MAX, STRONG_PASSWORD};
 
 #[tokio::test]
 async fn an_account_is_created_with_an_argon2id_hash_that_dovecot_can_verify() {
-    let app = app_with_domain().await;
+    let app = TestApp::with_domain().await;
     let res = app
         .admin(
             Method::POST,
@@ -40,16 +40,12 @@ async fn an_account_is_created_with_an_argon2id_hash_that_dovecot_can_verify() {
         hash.starts_with("{ARGON2ID}$argon2id$v=19$m=19456,t=2,p=1$"),
         "{hash}"
     );
-    use argon2::PasswordVerifier;
-    let parsed = argon2::PasswordHash::new(hash.strip_prefix("{ARGON2ID}").unwrap()).unwrap();
-    assert!(argon2::Argon2::default()
-        .verify_password(STRONG_PASSWORD.as_bytes(), &parsed)
-        .is_ok());
+    assert!(verifies(&hash, STRONG_PASSWORD));
 }
 
 #[tokio::test]
 async fn two_concurrent_creates_of_one_address_give_one_201_and_one_409() {
-    let app = app_with_domain().await;
+    let app = TestApp::with_domain().await;
     for round in 0..3 {
         let lower = json!({"local_part": format!("race{round}"), "password": STRONG_PASSWORD});
         let upper = json!({"local_part": format!("RACE{round}"), "password": STRONG_PASSWORD});
@@ -78,7 +74,7 @@ async fn two_concurrent_creates_of_one_address_give_one_201_and_one_409() {
 
 #[tokio::test]
 async fn patch_changes_only_what_it_names_and_honours_if_match() {
-    let app = app_with_domain().await;
+    let app = TestApp::with_domain().await;
     app.create_account("mustermann.at", "max").await;
     let res = app
         .admin(Method::GET, "/v1/accounts/MAX@Mustermann.at", None)
@@ -86,14 +82,12 @@ async fn patch_changes_only_what_it_names_and_honours_if_match() {
     let etag = res.headers()["etag"].to_str().unwrap().to_owned();
 
     let res = app
-        .client
-        .patch(app.url("/v1/accounts/max@mustermann.at"))
-        .bearer_auth(&app.admin_key)
+        .request(Method::PATCH, "/v1/accounts/max@mustermann.at")
+        .key(&app.admin_key)
         .header("If-Match", &etag)
         .json(&json!({"status": "suspended", "protocols": {"pop3": false}, "display_name": "Max"}))
         .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_ne!(res.headers()["etag"].to_str().unwrap(), etag);
     let a: Value = res.json().await.unwrap();
@@ -105,15 +99,14 @@ async fn patch_changes_only_what_it_names_and_honours_if_match() {
     assert_eq!(a["display_name"], "Max");
     assert_eq!(a["quota_mb"], 2048);
 
+    // The ETag read before that change no longer matches.
     let stale = app
-        .client
-        .patch(app.url("/v1/accounts/max@mustermann.at"))
-        .bearer_auth(&app.admin_key)
+        .request(Method::PATCH, "/v1/accounts/max@mustermann.at")
+        .key(&app.admin_key)
         .header("If-Match", &etag)
         .json(&json!({"status": "active"}))
         .send()
-        .await
-        .unwrap();
+        .await;
     assert_problem(
         stale,
         StatusCode::PRECONDITION_FAILED,
@@ -122,11 +115,7 @@ async fn patch_changes_only_what_it_names_and_honours_if_match() {
     .await;
 
     let cleared: Value = app
-        .admin(
-            Method::PATCH,
-            "/v1/accounts/max@mustermann.at",
-            Some(json!({"display_name": null})),
-        )
+        .update_account(MAX, json!({"display_name": null}))
         .await
         .json()
         .await
@@ -137,54 +126,30 @@ async fn patch_changes_only_what_it_names_and_honours_if_match() {
 
 #[tokio::test]
 async fn a_deleted_account_is_restorable_as_it_was_and_holds_its_address() {
-    let app = app_with_domain().await;
+    let app = TestApp::with_domain().await;
     app.create_account("mustermann.at", "max").await;
-    app.admin(
-        Method::PATCH,
-        "/v1/accounts/max@mustermann.at",
-        Some(json!({"quota_mb": 512})),
-    )
-    .await;
+    app.update_account(MAX, json!({"quota_mb": 512})).await;
     let hash_before: String = sqlx::query_scalar("SELECT password_hash FROM accounts")
         .fetch_one(&app.pool)
         .await
         .unwrap();
 
-    let res = app
-        .admin(Method::DELETE, "/v1/accounts/max@mustermann.at", None)
-        .await;
+    let res = app.delete_account(MAX).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     // A retried delete is harmless.
-    let res = app
-        .admin(Method::DELETE, "/v1/accounts/max@mustermann.at", None)
-        .await;
+    let res = app.delete_account(MAX).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
 
-    let shown: Value = app
-        .admin(Method::GET, "/v1/accounts/max@mustermann.at", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let shown = app.admin_get_json("/v1/accounts/max@mustermann.at").await;
     assert!(shown["deleted_at"].is_string());
     assert!(shown["restorable_until"].is_string());
-    let live: Value = app
-        .admin(Method::GET, "/v1/domains/mustermann.at/accounts", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let live = app
+        .admin_get_json("/v1/domains/mustermann.at/accounts")
+        .await;
     assert_eq!(live["items"].as_array().unwrap().len(), 0);
-    let deleted: Value = app
-        .admin(
-            Method::GET,
-            "/v1/domains/mustermann.at/accounts?deleted=true",
-            None,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let deleted = app
+        .admin_get_json("/v1/domains/mustermann.at/accounts?deleted=true")
+        .await;
     assert_eq!(deleted["items"][0]["address"], "max@mustermann.at");
 
     let res = app
@@ -199,18 +164,10 @@ async fn a_deleted_account_is_restorable_as_it_was_and_holds_its_address() {
         body["detail"].as_str().unwrap().contains("restore"),
         "{body}"
     );
-    let res = app
-        .admin(
-            Method::PATCH,
-            "/v1/accounts/max@mustermann.at",
-            Some(json!({"quota_mb": 1})),
-        )
-        .await;
+    let res = app.update_account(MAX, json!({"quota_mb": 1})).await;
     assert_problem(res, StatusCode::CONFLICT, "conflict").await;
 
-    let res = app
-        .admin(Method::POST, "/v1/accounts/max@mustermann.at/restore", None)
-        .await;
+    let res = app.restore_account(MAX).await;
     assert_eq!(res.status(), StatusCode::OK);
     let restored: Value = res.json().await.unwrap();
     assert_eq!(restored["quota_mb"], 512);
@@ -220,27 +177,20 @@ async fn a_deleted_account_is_restorable_as_it_was_and_holds_its_address() {
         .await
         .unwrap();
     assert_eq!(hash_before, hash_after);
-    let res = app
-        .admin(Method::POST, "/v1/accounts/max@mustermann.at/restore", None)
-        .await;
+    let res = app.restore_account(MAX).await;
     assert_problem(res, StatusCode::CONFLICT, "conflict").await;
 }
 
 #[tokio::test]
 async fn after_the_retention_period_the_account_is_purged_and_the_address_free() {
-    let app = TestApp::spawn_with(|s| {
+    let app = TestApp::with_account_and(|s| {
         s.account_retention_days = 0;
         s.purge_interval_secs = 1;
     })
     .await;
-    let c = app.create_customer("Max", None).await;
-    app.create_domain("mustermann.at", &c).await;
-    app.create_account("mustermann.at", "max").await;
     app.create_account("mustermann.at", "eva").await;
-    app.admin(Method::DELETE, "/v1/accounts/max@mustermann.at", None)
-        .await;
-    app.admin(Method::DELETE, "/v1/accounts/eva@mustermann.at", None)
-        .await;
+    app.delete_account(MAX).await;
+    app.delete_account("eva@mustermann.at").await;
 
     // The address is free at once: creating purges the expired holder.
     app.create_account("mustermann.at", "max").await;
@@ -270,7 +220,7 @@ async fn after_the_retention_period_the_account_is_purged_and_the_address_free()
 
 #[tokio::test]
 async fn bad_account_input_names_each_bad_field() {
-    let app = app_with_domain().await;
+    let app = TestApp::with_domain().await;
     let res = app
         .admin(
             Method::POST,
@@ -317,8 +267,8 @@ async fn partners_may_import_hashes_customers_may_not() {
     app.create_domain("mustermann.at", &c).await;
     let hash = "{SHA512-CRYPT}$6$rounds=5000$saltsalt$J5bS7d3W3rTvpGbw7rJ0.t6q8y7tq0jKp1xQ3eD4cF5gH6iJ7kL8mN9oP0qR1sT2uV3wX4yZ5aB6cD7eF8gH9i";
     let body = json!({"local_part": "imported", "password_hash": hash});
-    let partner = app.mint("partner", Some(&p), None, false).await;
-    let customer = app.mint("customer", None, Some(&c), false).await;
+    let partner = app.partner_key(&p).await;
+    let customer = app.customer_key(&c).await;
     let res = app
         .call(
             Method::POST,
@@ -357,20 +307,13 @@ async fn partners_may_import_hashes_customers_may_not() {
 
 #[tokio::test]
 async fn every_change_leaves_an_audit_event_without_secrets() {
-    let app = app_with_domain().await;
+    let app = TestApp::with_domain().await;
     app.create_account("mustermann.at", "max").await;
-    app.admin(
-        Method::PATCH,
-        "/v1/accounts/max@mustermann.at",
-        Some(json!({"quota_mb": 100})),
-    )
-    .await;
-    app.admin(Method::DELETE, "/v1/accounts/max@mustermann.at", None)
-        .await;
-    app.admin(Method::POST, "/v1/accounts/max@mustermann.at/restore", None)
-        .await;
-    let actions = app.audit_actions("max@mustermann.at").await;
-    let events = app.audit_events("max@mustermann.at").await;
+    app.update_account(MAX, json!({"quota_mb": 100})).await;
+    app.delete_account(MAX).await;
+    app.restore_account(MAX).await;
+    let actions = app.audit_actions(MAX).await;
+    let events = app.audit_events(MAX).await;
     assert_eq!(
         actions,
         [

@@ -1,7 +1,10 @@
+//! API keys: minted and shown once, stored as a hash, revoked (on every instance),
+//! read-only keys, a partner's limits when minting, and every kind of wrong key.
+
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, TestApp};
+use crate::helpers::{assert_problem, eventually, Role, TestApp};
 
 #[tokio::test]
 async fn a_minted_key_is_shown_once_works_and_stops_working_when_revoked() {
@@ -91,7 +94,7 @@ async fn wrong_keys_are_all_unauthorized() {
 #[tokio::test]
 async fn a_read_only_key_may_only_read() {
     let app = TestApp::spawn().await;
-    let key = app.mint("admin", None, None, true).await;
+    let key = app.mint(Role::Admin, None, None, true).await;
     assert_eq!(
         app.call(Method::GET, "/v1/partners", Some(&key), None)
             .await
@@ -114,7 +117,7 @@ async fn a_partner_cannot_mint_keys_above_its_reach() {
     let app = TestApp::spawn().await;
     let a = app.create_partner("A").await;
     let b = app.create_partner("B").await;
-    let key = app.mint("partner", Some(&a), None, false).await;
+    let key = app.partner_key(&a).await;
     let res = app
         .call(
             Method::POST,
@@ -150,7 +153,7 @@ async fn a_partner_cannot_mint_keys_above_its_reach() {
 #[tokio::test]
 async fn a_key_revoked_on_one_instance_stops_working_on_another() {
     let first = TestApp::spawn().await;
-    let second = TestApp::spawn_on(crate::helpers::test_settings(&first.database_url)).await;
+    let second = first.second_instance().await;
     let c = first.create_customer("Max", None).await;
     let created: Value = first
         .admin(
@@ -179,7 +182,7 @@ async fn a_key_revoked_on_one_instance_stops_working_on_another() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let refused = crate::helpers::eventually(|| async {
+    let refused = eventually(|| async {
         second
             .call(Method::GET, "/v1/customers", Some(key), None)
             .await

@@ -6,7 +6,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{TestApp, STRONG_PASSWORD};
+use crate::helpers::{Role, TestApp, STRONG_PASSWORD};
 
 const CALLERS: [&str; 8] = [
     "admin",
@@ -53,13 +53,17 @@ async fn every_route_answers_every_caller_as_its_role_and_reach_allow() {
     let t = app.tenants().await;
     let keys = [
         Some(app.admin_key.clone()),
-        Some(app.mint("partner", Some(&t.partner_a), None, false).await),
-        Some(app.mint("partner", Some(&t.partner_b), None, false).await),
-        Some(app.mint("customer", None, Some(&t.customer_a), false).await),
-        Some(app.mint("customer", None, Some(&t.customer_b), false).await),
-        Some(app.mint("partner", Some(&t.partner_a), None, true).await),
+        Some(app.partner_key(&t.partner_a).await),
+        Some(app.partner_key(&t.partner_b).await),
+        Some(app.customer_key(&t.customer_a).await),
+        Some(app.customer_key(&t.customer_b).await),
+        Some(
+            app.mint(Role::Partner, Some(&t.partner_a), None, true)
+                .await,
+        ),
         None,
-        Some(app.mint("admin", None, None, false).await),
+        // Revoked straight away, below.
+        Some(app.mint(Role::Admin, None, None, false).await),
     ];
     sqlx::query("UPDATE api_keys SET revoked_at = now() WHERE lookup = $1")
         .bind(&keys[7].as_deref().unwrap()[4..16])
@@ -289,7 +293,7 @@ async fn every_route_answers_every_caller_as_its_role_and_reach_allow() {
             n += 1;
             // Fresh victims, so that each caller's delete meets an existing object.
             let victim = if c.path.contains("api-keys/{victim}") {
-                let key = app.mint("customer", None, Some(&t.customer_a), false).await;
+                let key = app.customer_key(&t.customer_a).await;
                 let id: String =
                     sqlx::query_scalar("SELECT id::text FROM api_keys WHERE lookup = $1")
                         .bind(&key[4..16])

@@ -1,3 +1,6 @@
+//! Customers: a partner creates and sees only its own, an external reference is
+//! unique per partner, and a customer with domains stays.
+
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -9,7 +12,7 @@ async fn a_partner_creates_customers_of_its_own_and_sees_only_those() {
     let a = app.create_partner("A").await;
     let b = app.create_partner("B").await;
     app.create_customer("of B", Some(&b)).await;
-    let key = app.mint("partner", Some(&a), None, false).await;
+    let key = app.partner_key(&a).await;
 
     let res = app
         .call(
@@ -53,7 +56,7 @@ async fn a_partner_creates_customers_of_its_own_and_sees_only_those() {
 async fn a_retried_create_with_the_same_external_ref_does_not_make_a_second_customer() {
     let app = TestApp::spawn().await;
     let p = app.create_partner("A").await;
-    let key = app.mint("partner", Some(&p), None, false).await;
+    let key = app.partner_key(&p).await;
     let body = json!({"name": "Max", "external_ref": "crm-4711"});
     let first = app
         .call(Method::POST, "/v1/customers", Some(&key), Some(&body))
@@ -65,7 +68,7 @@ async fn a_retried_create_with_the_same_external_ref_does_not_make_a_second_cust
     assert_problem(again, StatusCode::CONFLICT, "conflict").await;
     // Another partner may use the same reference for its own customer.
     let other = app.create_partner("B").await;
-    let key_b = app.mint("partner", Some(&other), None, false).await;
+    let key_b = app.partner_key(&other).await;
     let res = app
         .call(Method::POST, "/v1/customers", Some(&key_b), Some(&body))
         .await;

@@ -1,5 +1,8 @@
+//! Domains: Unicode names stored as lowercase A-labels, unique across customers,
+//! invalid names refused, deletion only without live accounts, the account count.
+
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::helpers::{assert_problem, TestApp};
 
@@ -85,8 +88,7 @@ async fn a_domain_with_live_accounts_cannot_be_deleted() {
         .await;
     assert_problem(res, StatusCode::CONFLICT, "conflict").await;
     // Once its only account is deleted, the domain may go (the deleted account with it).
-    app.admin(Method::DELETE, "/v1/accounts/max@a.example", None)
-        .await;
+    app.delete_account("max@a.example").await;
     let res = app
         .admin(Method::DELETE, "/v1/domains/a.example", None)
         .await;
@@ -102,13 +104,7 @@ async fn account_count_counts_live_accounts() {
     app.create_domain("a.example", &c).await;
     app.create_account("a.example", "one").await;
     app.create_account("a.example", "two").await;
-    app.admin(Method::DELETE, "/v1/accounts/two@a.example", None)
-        .await;
-    let d: Value = app
-        .admin(Method::GET, "/v1/domains/a.example", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    app.delete_account("two@a.example").await;
+    let d = app.admin_get_json("/v1/domains/a.example").await;
     assert_eq!(d["account_count"], 1);
 }

@@ -3,8 +3,9 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, TestApp};
+use crate::helpers::{assert_problem, TestApp, MAX, NEW_PASSWORD};
 
+/// A JSON request with this API key and `Idempotency-Key`.
 async fn send(
     app: &TestApp,
     method: Method,
@@ -13,21 +14,19 @@ async fn send(
     idem: &str,
     body: &Value,
 ) -> reqwest::Response {
-    app.client
-        .request(method, app.url(path))
-        .bearer_auth(key)
+    app.request(method, path)
+        .key(key)
         .header("idempotency-key", idem)
         .json(body)
         .send()
         .await
-        .unwrap()
 }
 
 #[tokio::test]
 async fn a_retried_create_returns_the_first_answer_and_creates_nothing_more() {
     let app = TestApp::spawn().await;
     let partner = app.create_partner("A").await;
-    let key = app.mint("partner", Some(&partner), None, false).await;
+    let key = app.partner_key(&partner).await;
     let body = json!({"name": "Max"});
     let first = send(
         &app,
@@ -87,8 +86,8 @@ async fn a_retried_create_returns_the_first_answer_and_creates_nothing_more() {
 
 #[tokio::test]
 async fn a_retried_password_set_is_not_refused_as_unchanged() {
-    let app = TestApp::with_account(|_| {}).await;
-    let body = json!({"password": "Gruene-Tomaten-Linz-1999"});
+    let app = TestApp::with_account().await;
+    let body = json!({"password": NEW_PASSWORD});
     let path = "/v1/accounts/max@mustermann.at/password";
     let admin = app.admin_key.clone();
     let first = send(&app, Method::PUT, path, &admin, "pw-1", &body).await;
@@ -97,7 +96,7 @@ async fn a_retried_password_set_is_not_refused_as_unchanged() {
     assert_eq!(again.status(), StatusCode::NO_CONTENT);
     assert_eq!(again.headers()["idempotent-replayed"], "true");
     // Without the key the same set is the policy's "unchanged".
-    let plain = app.admin(Method::PUT, path, Some(body)).await;
+    let plain = app.set_password(MAX, NEW_PASSWORD).await;
     assert_problem(plain, StatusCode::UNPROCESSABLE_ENTITY, "password_policy").await;
 }
 

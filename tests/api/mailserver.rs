@@ -1,326 +1,20 @@
-//! The mail-server contract, proven with a real Dovecot: a private instance runs
-//! from `deploy/dovecot/` against the test's database (through the `mailserver`
-//! views, as a login that has nothing but `mailserver_reader`), and Python's own
-//! IMAP, POP3 and SMTP clients log in to it. Everything is set up through the
-//! public API.
+//! The mail-server contract, proven with a real Dovecot (`mailserver/dovecot.rs`):
+//! Python's own IMAP, POP3 and SMTP clients log in to it with what was set up through
+//! the public API, and the mail servers' role reads the views and nothing else.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod dovecot;
+
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-use crate::helpers::{TestApp, STRONG_PASSWORD};
+use crate::helpers::{connect, TestApp, MAX, NEW_PASSWORD, STRONG_PASSWORD};
+use dovecot::{all, ensure_reader_role, Dovecot, READER_ROLE};
 
-struct Ports {
-    imap: u16,
-    imaps: u16,
-    pop3: u16,
-    pop3s: u16,
-    submission: u16,
-    submissions: u16,
-}
-
-struct Dovecot {
-    child: Child,
-    dir: PathBuf,
-    ports: Ports,
-    /// Messages the relay sink received.
-    sink: Arc<Mutex<Vec<String>>>,
-}
-
-impl Drop for Dovecot {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn run(cmd: &mut Command) {
-    let out = cmd.output().expect("command runs");
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A tiny SMTP server that accepts everything Dovecot's submission relays to it.
-async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let messages = Arc::new(Mutex::new(Vec::new()));
-    let store = messages.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let store = store.clone();
-            tokio::spawn(async move {
-                let (read, mut write) = stream.into_split();
-                let mut lines = BufReader::new(read).lines();
-                let _ = write.write_all(b"220 sink ESMTP\r\n").await;
-                let mut in_data = false;
-                let mut data = String::new();
-                while let Ok(Some(line)) = lines.next_line().await {
-                    if in_data {
-                        if line == "." {
-                            in_data = false;
-                            store.lock().unwrap().push(std::mem::take(&mut data));
-                            let _ = write.write_all(b"250 queued\r\n").await;
-                        } else {
-                            data.push_str(&line);
-                            data.push('\n');
-                        }
-                        continue;
-                    }
-                    let verb = line
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or("")
-                        .to_ascii_uppercase();
-                    let reply: &[u8] = match verb.as_str() {
-                        "EHLO" => b"250-sink\r\n250 8BITMIME\r\n",
-                        "DATA" => {
-                            in_data = true;
-                            b"354 go ahead\r\n"
-                        }
-                        "QUIT" => {
-                            let _ = write.write_all(b"221 bye\r\n").await;
-                            break;
-                        }
-                        _ => b"250 ok\r\n",
-                    };
-                    let _ = write.write_all(reply).await;
-                }
-            });
-        }
-    });
-    (port, messages)
-}
-
-impl Dovecot {
-    async fn start(app: &TestApp) -> Dovecot {
-        // A login role with nothing but mailserver_reader, as the README tells operators.
-        sqlx::query(
-            "DO $$ BEGIN CREATE ROLE mailpanel_dovecot_test LOGIN IN ROLE mailserver_reader;
-             EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
-        )
-        .execute(&app.pool)
-        .await
-        .unwrap();
-        let database = app.database_url.rsplit('/').next().unwrap().to_owned();
-
-        let dir = std::env::temp_dir().join(format!(
-            "mailpanel-dovecot-{}",
-            uuid::Uuid::new_v4().simple()
-        ));
-        for sub in ["run", "state", "home"] {
-            std::fs::create_dir_all(dir.join(sub)).unwrap();
-        }
-        run(Command::new("chmod").args(["0755", dir.to_str().unwrap()]));
-        run(Command::new("chmod").args(["0777", dir.join("home").to_str().unwrap()]));
-        run(Command::new("openssl")
-            .args([
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "1",
-                "-subj",
-                "/CN=localhost",
-            ])
-            .arg("-keyout")
-            .arg(dir.join("key.pem"))
-            .arg("-out")
-            .arg(dir.join("cert.pem")));
-
-        let (sink_port, sink) = smtp_sink().await;
-        let ports = Ports {
-            imap: free_port(),
-            imaps: free_port(),
-            pop3: free_port(),
-            pop3s: free_port(),
-            submission: free_port(),
-            submissions: free_port(),
-        };
-        let deploy = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/dovecot");
-        let d = dir.to_str().unwrap();
-        let sql = std::fs::read_to_string(deploy.join("dovecot-sql.conf.ext"))
-            .unwrap()
-            .replace(
-                "connect = host=127.0.0.1 dbname=mailpanel user=dovecot password=change-me",
-                &format!("connect = host=127.0.0.1 dbname={database} user=mailpanel_dovecot_test"),
-            );
-        std::fs::write(dir.join("dovecot-sql.conf.ext"), sql).unwrap();
-        let replacements = [
-            (
-                "/etc/dovecot/dovecot-sql.conf.ext".to_owned(),
-                format!("{d}/dovecot-sql.conf.ext"),
-            ),
-            (
-                "</etc/dovecot/tls/fullchain.pem".to_owned(),
-                format!("<{d}/cert.pem"),
-            ),
-            (
-                "</etc/dovecot/tls/privkey.pem".to_owned(),
-                format!("<{d}/key.pem"),
-            ),
-            ("listen = *, ::".to_owned(), "listen = 127.0.0.1".to_owned()),
-            (
-                "port = 143\n".to_owned(),
-                format!("port = {}\n", ports.imap),
-            ),
-            (
-                "port = 993\n".to_owned(),
-                format!("port = {}\n", ports.imaps),
-            ),
-            (
-                "port = 110\n".to_owned(),
-                format!("port = {}\n", ports.pop3),
-            ),
-            (
-                "port = 995\n".to_owned(),
-                format!("port = {}\n", ports.pop3s),
-            ),
-            (
-                "port = 587\n".to_owned(),
-                format!("port = {}\n", ports.submission),
-            ),
-            (
-                "port = 465\n".to_owned(),
-                format!("port = {}\n", ports.submissions),
-            ),
-            (
-                "submission_relay_port = 25".to_owned(),
-                format!("submission_relay_port = {sink_port}"),
-            ),
-            (
-                "mail_uid = vmail".to_owned(),
-                "mail_uid = nobody".to_owned(),
-            ),
-            (
-                "mail_gid = vmail".to_owned(),
-                "mail_gid = nogroup".to_owned(),
-            ),
-            // Homes from the userdb view live under /var/vmail; here, in the test's folder.
-            (
-                "userdb {\n  driver = sql\n".to_owned(),
-                format!("userdb {{\n  driver = sql\n  override_fields = home={d}/home/%d/%n\n"),
-            ),
-        ];
-        let mut conf = std::fs::read_to_string(deploy.join("dovecot.conf")).unwrap();
-        for (from, to) in &replacements {
-            assert!(
-                conf.contains(from.as_str()),
-                "deploy/dovecot/dovecot.conf no longer has {from:?}"
-            );
-            conf = conf.replace(from.as_str(), to);
-        }
-        conf.push_str(&format!(
-            "\nbase_dir = {d}/run\nstate_dir = {d}/state\nlog_path = {d}/dovecot.log\nauth_verbose = yes\nhostname = mail.test\nssl_dh = </usr/share/dovecot/dh.pem\n\
-             # Refused logins are part of the test: no delay, no growing penalty.\nauth_failure_delay = 0\nlogin_trusted_networks = 127.0.0.0/8\n"
-        ));
-        std::fs::write(dir.join("dovecot.conf"), conf).unwrap();
-
-        let child = Command::new("dovecot")
-            .args(["-F", "-c"])
-            .arg(dir.join("dovecot.conf"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("dovecot starts (apt-get install dovecot-core dovecot-imapd dovecot-pop3d dovecot-pgsql dovecot-submissiond)");
-        let mut dovecot = Dovecot {
-            child,
-            dir,
-            ports,
-            sink,
-        };
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", dovecot.ports.submissions)).is_ok() {
-                return dovecot;
-            }
-            if let Ok(Some(status)) = dovecot.child.try_wait() {
-                panic!("dovecot exited ({status}): {}", dovecot.log());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("dovecot did not listen: {}", dovecot.log());
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("dovecot.log")).unwrap_or_default()
-    }
-
-    /// Logs in with Python's client for the protocol; true when the server accepted.
-    async fn login(&self, protocol: &str, security: &str, user: &str, password: &str) -> bool {
-        let port = match (protocol, security) {
-            ("imap", "tls") => self.ports.imaps,
-            ("imap", _) => self.ports.imap,
-            ("pop3", "tls") => self.ports.pop3s,
-            ("pop3", _) => self.ports.pop3,
-            ("smtp", "tls") => self.ports.submissions,
-            _ => self.ports.submission,
-        };
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mail/login.py");
-        let out = tokio::process::Command::new("python3")
-            .arg(script)
-            .args([protocol, security, &port.to_string(), user, password])
-            .output()
-            .await
-            .expect("python3 runs");
-        match out.status.code() {
-            Some(0) => true,
-            Some(1) => false,
-            _ => panic!(
-                "{protocol}/{security} login failed oddly: {}\n{}",
-                String::from_utf8_lossy(&out.stderr),
-                self.log()
-            ),
-        }
-    }
-
-    /// Every protocol over both kinds of encryption.
-    async fn logins(&self, user: &str, password: &str) -> Vec<(&'static str, &'static str, bool)> {
-        let mut out = Vec::new();
-        for protocol in ["imap", "pop3", "smtp"] {
-            for security in ["tls", "starttls"] {
-                out.push((
-                    protocol,
-                    security,
-                    self.login(protocol, security, user, password).await,
-                ));
-            }
-        }
-        out
-    }
-}
-
-fn all(results: &[(&str, &str, bool)], expected: bool) -> bool {
-    results.iter().all(|(_, _, ok)| *ok == expected)
-}
-
-async fn webmail_change(app: &TestApp, address: &str, current: &str, new: &str) {
-    let res = app
-        .call(
-            Method::POST,
-            "/v1/password-change",
-            None,
-            Some(&json!({"address": address, "current_password": current, "new_password": new})),
-        )
-        .await;
+/// A webmail change that must succeed: what the test checks next depends on it.
+async fn change_password_ok(app: &TestApp, address: &str, current: &str, new: &str) {
+    let res = app.change_password(address, current, new).await;
     assert_eq!(
         res.status(),
         StatusCode::OK,
@@ -331,12 +25,9 @@ async fn webmail_change(app: &TestApp, address: &str, current: &str, new: &str) 
 
 #[tokio::test]
 async fn passwords_set_through_mailpanel_log_in_to_a_real_dovecot() {
-    let app = TestApp::spawn().await;
-    let c = app.create_customer("Max", None).await;
-    app.create_domain("mustermann.at", &c).await;
-    app.create_account("mustermann.at", "max").await;
+    let app = TestApp::with_account().await;
     let dovecot = Dovecot::start(&app).await;
-    let user = "max@mustermann.at";
+    let user = MAX;
 
     // 1. Every protocol, both encryptions; the two submissions reach the sink.
     let results = dovecot.logins(user, STRONG_PASSWORD).await;
@@ -354,8 +45,8 @@ async fn passwords_set_through_mailpanel_log_in_to_a_real_dovecot() {
     );
 
     // 2. A webmail change: the old password fails at once everywhere, the new one works.
-    let webmail_pw = "Gruene-Tomaten-Linz-1999";
-    webmail_change(&app, user, STRONG_PASSWORD, webmail_pw).await;
+    let webmail_pw = NEW_PASSWORD;
+    change_password_ok(&app, user, STRONG_PASSWORD, webmail_pw).await;
     let old = dovecot.logins(user, STRONG_PASSWORD).await;
     assert!(all(&old, false), "{old:?}");
     let new = dovecot.logins(user, webmail_pw).await;
@@ -363,57 +54,33 @@ async fn passwords_set_through_mailpanel_log_in_to_a_real_dovecot() {
 
     // 3. A Control Panel set: likewise.
     let panel_pw = "Blauer-Himmel-Graz-2031";
-    let res = app
-        .admin(
-            Method::PUT,
-            "/v1/accounts/max@mustermann.at/password",
-            Some(json!({"password": panel_pw})),
-        )
-        .await;
+    let res = app.set_password(MAX, panel_pw).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert!(all(&dovecot.logins(user, webmail_pw).await, false));
     assert!(all(&dovecot.logins(user, panel_pw).await, true));
 
     // 4. POP3 disabled: POP3 refuses, IMAP and SMTP still work.
-    app.admin(
-        Method::PATCH,
-        "/v1/accounts/max@mustermann.at",
-        Some(json!({"protocols": {"pop3": false}})),
-    )
-    .await;
+    app.update_account(MAX, json!({"protocols": {"pop3": false}}))
+        .await;
     for (protocol, security, ok) in dovecot.logins(user, panel_pw).await {
         assert_eq!(ok, protocol != "pop3", "{protocol}/{security}");
     }
-    app.admin(
-        Method::PATCH,
-        "/v1/accounts/max@mustermann.at",
-        Some(json!({"protocols": {"pop3": true}})),
-    )
-    .await;
+    app.update_account(MAX, json!({"protocols": {"pop3": true}}))
+        .await;
 
     // 5. Suspended, reactivated, deleted, restored.
-    app.admin(
-        Method::PATCH,
-        "/v1/accounts/max@mustermann.at",
-        Some(json!({"status": "suspended"})),
-    )
-    .await;
+    app.update_account(MAX, json!({"status": "suspended"}))
+        .await;
     assert!(
         !dovecot.login("imap", "tls", user, panel_pw).await,
         "suspended"
     );
-    app.admin(
-        Method::PATCH,
-        "/v1/accounts/max@mustermann.at",
-        Some(json!({"status": "active"})),
-    )
-    .await;
+    app.update_account(MAX, json!({"status": "active"})).await;
     assert!(
         dovecot.login("imap", "tls", user, panel_pw).await,
         "reactivated"
     );
-    app.admin(Method::DELETE, "/v1/accounts/max@mustermann.at", None)
-        .await;
+    app.delete_account(MAX).await;
     assert!(
         !dovecot.login("imap", "tls", user, panel_pw).await,
         "deleted"
@@ -422,8 +89,7 @@ async fn passwords_set_through_mailpanel_log_in_to_a_real_dovecot() {
         !dovecot.login("smtp", "tls", user, panel_pw).await,
         "deleted"
     );
-    app.admin(Method::POST, "/v1/accounts/max@mustermann.at/restore", None)
-        .await;
+    app.restore_account(MAX).await;
     assert!(
         dovecot.login("imap", "tls", user, panel_pw).await,
         "restored, password included"
@@ -455,13 +121,8 @@ async fn passwords_set_through_mailpanel_log_in_to_a_real_dovecot() {
                 .await,
             "{local} imported"
         );
-        webmail_change(&app, &address, STRONG_PASSWORD, webmail_pw).await;
-        let stored: String =
-            sqlx::query_scalar("SELECT password_hash FROM accounts WHERE local_part = $1")
-                .bind(local)
-                .fetch_one(&app.pool)
-                .await
-                .unwrap();
+        change_password_ok(&app, &address, STRONG_PASSWORD, webmail_pw).await;
+        let stored = app.stored_hash(local).await;
         assert!(stored.starts_with("{ARGON2ID}$argon2id$"), "{stored}");
         assert!(
             dovecot
@@ -478,13 +139,7 @@ async fn passwords_set_through_mailpanel_log_in_to_a_real_dovecot() {
 
     // 7. A password with non-ASCII characters, byte for byte.
     let unicode_pw = "Grüße aus Wien 2026!";
-    let res = app
-        .admin(
-            Method::PUT,
-            "/v1/accounts/max@mustermann.at/password",
-            Some(json!({"password": unicode_pw})),
-        )
-        .await;
+    let res = app.set_password(MAX, unicode_pw).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert!(
         dovecot.login("imap", "tls", user, unicode_pw).await,
@@ -499,10 +154,7 @@ async fn passwords_set_through_mailpanel_log_in_to_a_real_dovecot() {
 
 #[tokio::test]
 async fn during_repeated_changes_the_latest_acknowledged_password_always_logs_in() {
-    let app = TestApp::spawn().await;
-    let c = app.create_customer("Max", None).await;
-    app.create_domain("mustermann.at", &c).await;
-    app.create_account("mustermann.at", "max").await;
+    let app = TestApp::with_account().await;
     let dovecot = Arc::new(Dovecot::start(&app).await);
     let latest = Arc::new(Mutex::new(STRONG_PASSWORD.to_owned()));
 
@@ -513,10 +165,7 @@ async fn during_repeated_changes_the_latest_acknowledged_password_always_logs_in
             let mut failures = Vec::new();
             for _ in 0..40 {
                 let password = latest.lock().unwrap().clone();
-                if !dovecot
-                    .login("imap", "tls", "max@mustermann.at", &password)
-                    .await
-                {
+                if !dovecot.login("imap", "tls", MAX, &password).await {
                     // A change may have been acknowledged after we read "latest": only a
                     // failure with the password that is still the latest counts.
                     if *latest.lock().unwrap() == password {
@@ -531,7 +180,7 @@ async fn during_repeated_changes_the_latest_acknowledged_password_always_logs_in
     let mut current = STRONG_PASSWORD.to_owned();
     for i in 0..12 {
         let next = format!("Fahrrad-Kaffee-Wien-{i}-Linz");
-        webmail_change(&app, "max@mustermann.at", &current, &next).await;
+        change_password_ok(&app, MAX, &current, &next).await;
         *latest.lock().unwrap() = next.clone();
         current = next;
     }
@@ -545,34 +194,18 @@ async fn during_repeated_changes_the_latest_acknowledged_password_always_logs_in
 
 #[tokio::test]
 async fn the_mail_server_role_reads_the_views_and_nothing_else() {
-    let app = TestApp::spawn().await;
-    let c = app.create_customer("Max", None).await;
-    app.create_domain("mustermann.at", &c).await;
-    app.create_account("mustermann.at", "max").await;
+    let app = TestApp::with_account().await;
     app.create_account("mustermann.at", "gone").await;
-    app.admin(Method::DELETE, "/v1/accounts/gone@mustermann.at", None)
+    app.delete_account("gone@mustermann.at").await;
+    app.update_account(MAX, json!({"protocols": {"pop3": false}}))
         .await;
-    app.admin(
-        Method::PATCH,
-        "/v1/accounts/max@mustermann.at",
-        Some(json!({"protocols": {"pop3": false}})),
-    )
-    .await;
-    sqlx::query(
-        "DO $$ BEGIN CREATE ROLE mailpanel_dovecot_test LOGIN IN ROLE mailserver_reader;
-         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
-    )
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    ensure_reader_role(&app).await;
     let url = app.database_url.replacen(
         "postgres://postgres@",
-        "postgres://mailpanel_dovecot_test@",
+        &format!("postgres://{READER_ROLE}@"),
         1,
     );
-    let reader = mailpanel::store::database::connect(&secrecy::SecretString::from(url), 1)
-        .await
-        .unwrap();
+    let reader = connect(&url, 1).await;
 
     let services: Vec<String> = sqlx::query_scalar("SELECT service FROM mailserver.dovecot_passdb WHERE username = 'max@mustermann.at' ORDER BY service")
         .fetch_all(&reader)

@@ -1,16 +1,21 @@
-//! Black-box tests of the HTTP API, one binary. Each test gets its own database.
+//! Black-box tests of the HTTP API, one binary. Each test gets its own database,
+//! dropped when the test ends; `helpers` holds the `TestApp` and the shared fixtures.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
 mod api_keys;
 mod authorization;
+mod autoconfig;
 mod bad_input;
 mod client_settings;
 mod customers;
+mod dns;
 mod domains;
 mod helpers;
 mod idempotency;
 mod mailserver;
+mod mobileconfig;
 mod operations;
 mod partners;
 mod passwords;
+mod profiles;

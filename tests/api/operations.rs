@@ -1,7 +1,10 @@
+//! Operations: health, readiness and metrics, request ids, the OpenAPI document and
+//! Swagger UI, concurrent first starts on one database, an unreachable database, CORS.
+
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::helpers::{fresh_database_url, test_settings, TestApp};
+use crate::helpers::{build_application, generated_openapi, test_settings, TestApp, TestDatabase};
 
 #[tokio::test]
 async fn health_readiness_and_metrics_answer() {
@@ -35,35 +38,29 @@ async fn health_readiness_and_metrics_answer() {
 async fn the_request_id_is_echoed_when_sane_and_replaced_when_not() {
     let app = TestApp::spawn().await;
     let res = app
-        .client
-        .get(app.url("/healthz"))
+        .request(Method::GET, "/healthz")
         .header("x-request-id", "cp-1234")
         .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(res.headers()["x-request-id"], "cp-1234");
     let res = app
-        .client
-        .get(app.url("/healthz"))
+        .request(Method::GET, "/healthz")
         .header("x-request-id", "a b<script>")
         .send()
-        .await
-        .unwrap();
+        .await;
     assert_ne!(res.headers()["x-request-id"], "a b<script>");
     let res = app
-        .client
-        .get(app.url("/nowhere"))
+        .request(Method::GET, "/nowhere")
         .header("x-request-id", "trace-7")
         .send()
-        .await
-        .unwrap();
+        .await;
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["request_id"], "trace-7");
 }
 
 #[tokio::test]
 async fn the_committed_openapi_document_is_the_generated_one() {
-    let generated = mailpanel::routes::openapi::spec_json();
+    let generated = generated_openapi();
     let committed =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
             .unwrap_or_default();
@@ -100,11 +97,13 @@ async fn the_spec_and_swagger_ui_are_served() {
 
 #[tokio::test]
 async fn several_instances_may_create_and_migrate_one_new_database_at_once() {
-    let url = fresh_database_url();
+    // No TestApp here (it would create the database first): the guard only drops it.
+    let database = TestDatabase::fresh();
+    let url = database.url();
     let (a, b, c) = tokio::join!(
-        mailpanel::startup::Application::build(test_settings(&url)),
-        mailpanel::startup::Application::build(test_settings(&url)),
-        mailpanel::startup::Application::build(test_settings(&url)),
+        build_application(test_settings(url)),
+        build_application(test_settings(url)),
+        build_application(test_settings(url)),
     );
     assert!(
         a.is_ok() && b.is_ok() && c.is_ok(),
@@ -118,10 +117,7 @@ async fn several_instances_may_create_and_migrate_one_new_database_at_once() {
 #[tokio::test]
 async fn an_unreachable_database_is_a_clear_error_not_a_panic() {
     let settings = test_settings("postgres://postgres@127.0.0.1:1/nothing");
-    let err = mailpanel::startup::Application::build(settings)
-        .await
-        .err()
-        .expect("fails");
+    let err = build_application(settings).await.err().expect("fails");
     assert!(
         format!("{err:#}").contains("cannot connect to PostgreSQL at 127.0.0.1:1"),
         "{err:#}"
@@ -134,8 +130,7 @@ async fn browsers_may_call_from_configured_origins_only() {
         TestApp::spawn_with(|s| s.cors_origins = vec!["https://panel.example.net".to_owned()])
             .await;
     let preflight = |origin: &'static str| {
-        app.client
-            .request(Method::OPTIONS, app.url("/v1/domains"))
+        app.request(Method::OPTIONS, "/v1/domains")
             .header("origin", origin)
             .header("access-control-request-method", "POST")
             .header(
@@ -144,12 +139,12 @@ async fn browsers_may_call_from_configured_origins_only() {
             )
             .send()
     };
-    let allowed = preflight("https://panel.example.net").await.unwrap();
+    let allowed = preflight("https://panel.example.net").await;
     assert_eq!(
         allowed.headers()["access-control-allow-origin"],
         "https://panel.example.net"
     );
-    let refused = preflight("https://evil.example").await.unwrap();
+    let refused = preflight("https://evil.example").await;
     assert!(!refused
         .headers()
         .contains_key("access-control-allow-origin"));
@@ -159,11 +154,9 @@ async fn browsers_may_call_from_configured_origins_only() {
     );
     // A simple request from another origin gets no CORS grant either.
     let res = app
-        .client
-        .get(app.url("/healthz"))
+        .request(Method::GET, "/healthz")
         .header("origin", "https://evil.example")
         .send()
-        .await
-        .unwrap();
+        .await;
     assert!(!res.headers().contains_key("access-control-allow-origin"));
 }
