@@ -1,17 +1,77 @@
 //! The API-key extractor: turns a request's `Authorization: Bearer mpk_…` into the
-//! [`Caller`] (`app::api_keys::authenticate` decides who that is), and the client's
-//! address, for the audit trail and the webmail limits.
+//! [`Caller`] (`app::api_keys::authenticate` decides who that is) and refuses a role
+//! the route does not admit; and the client's address, for the audit trail and the
+//! webmail limits.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::http::{header, Method};
 use actix_web::{web, FromRequest, HttpRequest};
+use clap::ValueEnum as _;
 use secrecy::SecretString;
 
 use crate::app::{self, App};
-use crate::domain::Caller;
+use crate::domain::{Caller, Role};
 use crate::error::ApiError;
+
+/// The roles each secured operation admits (none listed: every role), read from the
+/// OpenAPI document's security requirements, where OpenAPI 3.1 lets a bearer scheme
+/// name roles. Checked when the caller is extracted, before any body is read, so a
+/// caller who may not use a route learns that first, whatever it sent.
+#[derive(Debug, Default)]
+pub struct RouteRoles(HashMap<(String, Method), Vec<Role>>);
+
+impl RouteRoles {
+    pub fn from_openapi(api: &utoipa::openapi::OpenApi) -> Self {
+        let mut roles = HashMap::new();
+        for (path, item) in &api.paths.paths {
+            let ops = [
+                (Method::GET, &item.get),
+                (Method::POST, &item.post),
+                (Method::PUT, &item.put),
+                (Method::PATCH, &item.patch),
+                (Method::DELETE, &item.delete),
+            ];
+            for (method, op) in ops {
+                let Some(requirements) = op.as_ref().and_then(|op| op.security.as_ref()) else {
+                    continue;
+                };
+                let Ok(value) = serde_json::to_value(requirements) else {
+                    continue;
+                };
+                let names = value
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|r| r.get("api_key")?.as_array())
+                    .flatten()
+                    .filter_map(|name| Role::from_str(name.as_str()?, false).ok());
+                let admitted: Vec<Role> = names.collect();
+                let secured = value.as_array().is_some_and(|r| !r.is_empty());
+                if secured {
+                    roles.insert((path.clone(), method), admitted);
+                }
+            }
+        }
+        Self(roles)
+    }
+
+    /// `None` for a public route; else the roles it admits (empty: all).
+    fn admitted(&self, req: &HttpRequest) -> Option<&[Role]> {
+        let pattern = req.match_pattern()?;
+        self.0
+            .get(&(pattern, req.method().clone()))
+            .map(Vec::as_slice)
+    }
+}
+
+/// Whether the route needs a key; body extractors authenticate first on such routes.
+pub fn is_secured(req: &HttpRequest) -> bool {
+    req.app_data::<web::Data<RouteRoles>>()
+        .is_some_and(|r| r.admitted(req).is_some())
+}
 
 fn bearer(req: &HttpRequest) -> Option<SecretString> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
@@ -54,7 +114,15 @@ async fn authenticate(req: HttpRequest) -> Result<Caller, ApiError> {
         .ok_or_else(|| app::Error::Internal(anyhow::anyhow!("application state missing")))?;
     let key = bearer(&req).ok_or(app::Error::Unauthenticated)?;
     let writes = !matches!(*req.method(), Method::GET | Method::HEAD);
-    Ok(app::api_keys::authenticate(app, &key, writes, client_addr(&req)).await?)
+    let caller = app::api_keys::authenticate(app, &key, writes, client_addr(&req)).await?;
+    let admitted = req
+        .app_data::<web::Data<RouteRoles>>()
+        .and_then(|r| r.admitted(&req))
+        .unwrap_or_default();
+    if !admitted.is_empty() {
+        caller.require(admitted).map_err(app::Error::from)?;
+    }
+    Ok(caller)
 }
 
 impl FromRequest for Caller {

@@ -12,7 +12,8 @@ use futures_util::StreamExt as _;
 use serde::de::DeserializeOwned;
 
 use crate::app::App;
-use crate::domain::FieldError;
+use crate::auth::is_secured;
+use crate::domain::{Caller, FieldError};
 use crate::error::ApiError;
 
 /// A JSON body, read up to the configured limit and deserialised with the path of
@@ -134,6 +135,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
         let req = req.clone();
         let payload = payload.take();
         Box::pin(async move {
+            // On a route that needs a key, who may call it is settled before the body
+            // is judged (actix polls all of a handler's extractors at once).
+            if is_secured(&req) {
+                Caller::extract(&req).await?;
+            }
             match media_type(&req) {
                 Some(m) if is_json(&m) => {}
                 Some(m) => {
@@ -233,25 +239,36 @@ pub fn etag(version: i32) -> String {
 }
 
 /// The version the caller requires, `None` when there is no `If-Match` or it is `*`.
-/// A value naming no version of ours can never match: `Some(-1)`.
-pub fn if_match(req: &HttpRequest) -> Option<i32> {
-    let raw = req
-        .headers()
-        .get(header::IF_MATCH)?
-        .to_str()
-        .ok()
-        .unwrap_or("\"invalid\"");
-    if raw.trim() == "*" {
-        return None;
+/// Entity tags that name no version of ours can never match: `Some(-1)`. A value that
+/// is not a list of entity tags at all is malformed (`400`).
+pub fn if_match(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
+    let Some(raw) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let malformed = || {
+        ApiError::Malformed(
+            "If-Match must be * or entity tags as ETag gives them, e.g. \"v3\"".into(),
+        )
+    };
+    let raw = raw.to_str().map_err(|_| malformed())?.trim();
+    if raw == "*" {
+        return Ok(None);
     }
-    let mut versions = raw.split(',').filter_map(|tag| {
-        let tag = tag.trim().trim_start_matches("W/");
-        tag.strip_prefix("\"v")?
-            .strip_suffix('"')?
-            .parse::<i32>()
-            .ok()
-    });
-    Some(versions.next().unwrap_or(-1))
+    let mut ours = None;
+    for tag in raw.split(',') {
+        let tag = tag.trim();
+        let opaque = tag
+            .strip_prefix("W/")
+            .unwrap_or(tag)
+            .strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .filter(|t| !t.contains('"'))
+            .ok_or_else(malformed)?;
+        if ours.is_none() {
+            ours = opaque.strip_prefix('v').and_then(|v| v.parse::<i32>().ok());
+        }
+    }
+    Ok(Some(ours.unwrap_or(-1)))
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::app::{self, App};
+use crate::auth::RouteRoles;
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
@@ -42,11 +43,13 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let spec = routes::openapi::spec();
+        let document = routes::openapi::spec_value();
         let settings = Arc::new(settings);
         let state = web::Data::new(App::start(settings.clone(), pool).await?);
         app::maintenance::spawn(state.clone().into_inner());
         let metrics = web::Data::new(Metrics::new()?);
         let route_table = web::Data::new(fallback::RouteTable::from_openapi(&spec));
+        let route_roles = web::Data::new(RouteRoles::from_openapi(&spec));
 
         let workers = settings.workers;
         let server = HttpServer::new(move || {
@@ -55,12 +58,15 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(metrics.clone())
                 .app_data(route_table.clone())
+                .app_data(route_roles.clone())
                 .app_data(web::PathConfig::default().error_handler(|err, _| {
                     ApiError::from(app::Error::NotFound(format!("{err}"))).into()
                 }))
                 .configure(routes::configure)
                 .split_for_parts();
-            app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec.clone()))
+            let docs = SwaggerUi::new("/docs/{_:.*}")
+                .external_url_unchecked("/openapi.json", document.clone());
+            app.service(docs)
                 .route(
                     "/docs",
                     web::get().to(|| async {

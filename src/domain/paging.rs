@@ -1,7 +1,9 @@
 //! Keyset pagination: `limit`, an opaque `cursor` (the last key of the previous page)
 //! and an optional `q` search text, parsed once; and the page that goes back.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::alphabet;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
+use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -76,12 +78,23 @@ fn search(q: Option<&str>) -> Result<Option<String>, FieldError> {
     }
 }
 
+/// Decodes unpadded base64url whose last character carries unused bits too.
+const LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::URL_SAFE,
+    GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(DecodePaddingMode::RequireNone),
+);
+
+/// A cursor is the last key of a page. Any well-formed one is a valid place to start
+/// (keys are compared, not looked up), so the bytes are taken as they decode; what
+/// text cannot hold (invalid UTF-8, NUL) is dropped.
 fn decode_cursor(c: &str) -> Option<String> {
     if c.len() > MAX_CURSOR_LEN {
         return None;
     }
-    let bytes = URL_SAFE_NO_PAD.decode(c).ok()?;
-    String::from_utf8(bytes).ok().filter(|s| !s.contains('\0'))
+    let bytes = LENIENT.decode(c).ok()?;
+    Some(String::from_utf8_lossy(&bytes).replace(['\0', '\u{fffd}'], ""))
 }
 
 /// One page of a list.

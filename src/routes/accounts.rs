@@ -222,7 +222,7 @@ fn location(row: &AccountRow) -> String {
 }
 
 /// Create an account.
-#[utoipa::path(tag = "accounts", security(("api_key" = [])), params(("domain" = String, Path)), request_body = CreateAccount,
+#[utoipa::path(operation_id = "createAccount", tag = "accounts", security(("api_key" = [])), params(("domain" = String, Path)), request_body = CreateAccount,
     responses((status = 201, body = Account, description = "Created", headers(("Location" = String), ("ETag" = String))),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such domain in reach"),
               (status = 409, body = crate::error::Problem, content_type = "application/problem+json",
@@ -243,7 +243,7 @@ async fn create(
 }
 
 /// List a domain's accounts, by local part.
-#[utoipa::path(tag = "accounts", security(("api_key" = [])), params(("domain" = String, Path), ListAccounts),
+#[utoipa::path(operation_id = "listAccounts", tag = "accounts", security(("api_key" = [])), params(("domain" = String, Path), ListAccounts),
     responses((status = 200, body = Page<Account>, description = "One page"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such domain in reach")))]
 #[get("/v1/domains/{domain}/accounts")]
@@ -262,7 +262,7 @@ async fn list(
 }
 
 /// Show an account (also a deleted one, with `deleted_at` set).
-#[utoipa::path(tag = "accounts", security(("api_key" = [])), params(("address" = String, Path)),
+#[utoipa::path(operation_id = "getAccount", tag = "accounts", security(("api_key" = [])), params(("address" = String, Path)),
     responses((status = 200, body = Account, description = "The account", headers(("ETag" = String))),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such account in reach")))]
 #[get("/v1/accounts/{address}")]
@@ -276,7 +276,7 @@ async fn show(
 }
 
 /// Change display name, quota, status or protocols; honours `If-Match`.
-#[utoipa::path(tag = "accounts", security(("api_key" = [])), params(("address" = String, Path), ("If-Match" = Option<String>, Header)),
+#[utoipa::path(operation_id = "updateAccount", tag = "accounts", security(("api_key" = [])), params(("address" = String, Path), ("If-Match" = Option<String>, Header)),
     request_body = UpdateAccount,
     responses((status = 200, body = Account, description = "Updated", headers(("ETag" = String))),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such account in reach"),
@@ -292,13 +292,13 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let change = AccountChange::try_from(body.0)?;
     let address = path::address(&address)?;
-    let row = use_case::update(&app, &caller, &address, change, if_match(&req)).await?;
+    let row = use_case::update(&app, &caller, &address, change, if_match(&req)?).await?;
     Ok(with_etag(StatusCode::OK, row.version, &Account::from(row)))
 }
 
 /// Delete an account: it leaves the mail servers at once and stays restorable for
 /// the retention period. Deleting a deleted account again changes nothing (`204`).
-#[utoipa::path(tag = "accounts", security(("api_key" = [])), params(("address" = String, Path)),
+#[utoipa::path(operation_id = "deleteAccount", tag = "accounts", security(("api_key" = [])), params(("address" = String, Path)),
     responses((status = 204, description = "Deleted (restorable)"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such account in reach")))]
 #[delete("/v1/accounts/{address}")]
@@ -312,7 +312,7 @@ async fn remove(
 }
 
 /// Restore a deleted account as it was, password included.
-#[utoipa::path(tag = "accounts", security(("api_key" = [])), params(("address" = String, Path)),
+#[utoipa::path(operation_id = "restoreAccount", tag = "accounts", security(("api_key" = [])), params(("address" = String, Path)),
     responses((status = 200, body = Account, description = "Restored", headers(("ETag" = String))),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such account in reach, or purged"),
               (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "The account is not deleted")))]

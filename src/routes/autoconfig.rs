@@ -103,7 +103,7 @@ fn thunderbird_answer(app: &App, req: &HttpRequest) -> Result<HttpResponse, ApiE
 }
 
 /// Thunderbird autoconfig (`clientConfig` 1.1).
-#[utoipa::path(tag = "autoconfig", params(AddressQuery),
+#[utoipa::path(operation_id = "getThunderbirdConfig", tag = "autoconfig", params(AddressQuery),
     responses((status = 200, content_type = "application/xml", body = String, description = "clientConfig 1.1; encrypted endpoints only"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "Domain not hosted here"),
               (status = 422, body = crate::error::Problem, content_type = "application/problem+json", description = "No usable address")))]
@@ -117,7 +117,7 @@ async fn thunderbird_config(
 
 /// Thunderbird autoconfig at the well-known path (also answering for the domain of
 /// a `Host: autoconfig.<domain>` header).
-#[utoipa::path(tag = "autoconfig", params(AddressQuery),
+#[utoipa::path(operation_id = "getThunderbirdConfigWellKnown", tag = "autoconfig", params(AddressQuery),
     responses((status = 200, content_type = "application/xml", body = String, description = "clientConfig 1.1; encrypted endpoints only"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "Domain not hosted here"),
               (status = 422, body = crate::error::Problem, content_type = "application/problem+json", description = "No usable address")))]
@@ -130,7 +130,7 @@ async fn thunderbird_well_known(
 }
 
 /// Microsoft Autodiscover (POX), for Outlook; the path in any letter case.
-#[utoipa::path(tag = "autoconfig",
+#[utoipa::path(operation_id = "postAutodiscover", tag = "autoconfig",
     request_body(content = String, content_type = "text/xml", description = "An Autodiscover request naming EMailAddress"),
     responses((status = 200, content_type = "application/xml", body = String, description = "IMAP, POP3 and SMTP Protocol blocks"),
               (status = 400, body = crate::error::Problem, content_type = "application/problem+json", description = "Not a usable Autodiscover request"),
@@ -153,7 +153,7 @@ async fn outlook_autodiscover(
 }
 
 /// Apple configuration profile for any address of a hosted domain.
-#[utoipa::path(tag = "autoconfig", params(AddressQuery),
+#[utoipa::path(operation_id = "getAppleProfileForAddress", tag = "autoconfig", params(AddressQuery),
     responses((status = 200, content_type = "application/x-apple-aspen-config", body = String, description = "A .mobileconfig property list"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "Domain not hosted here"),
               (status = 422, body = crate::error::Problem, content_type = "application/problem+json", description = "No usable address")))]

@@ -120,7 +120,7 @@ pub struct ListCustomers {
 }
 
 /// Create a customer.
-#[utoipa::path(tag = "customers", security(("api_key" = [])), request_body = CreateCustomer,
+#[utoipa::path(operation_id = "createCustomer", tag = "customers", security(("api_key" = ["admin", "partner"])), request_body = CreateCustomer,
     responses((status = 201, body = Customer, description = "Created"),
               (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "external_ref taken")))]
 #[post("/v1/customers")]
@@ -135,7 +135,7 @@ async fn create(
 }
 
 /// List the customers in reach.
-#[utoipa::path(tag = "customers", security(("api_key" = [])), params(ListCustomers),
+#[utoipa::path(operation_id = "listCustomers", tag = "customers", security(("api_key" = [])), params(ListCustomers),
     responses((status = 200, body = Page<Customer>, description = "One page")))]
 #[get("/v1/customers")]
 async fn list(
@@ -150,7 +150,7 @@ async fn list(
 }
 
 /// Show a customer.
-#[utoipa::path(tag = "customers", security(("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(operation_id = "getCustomer", tag = "customers", security(("api_key" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = Customer, description = "The customer", headers(("ETag" = String))),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such customer in reach")))]
 #[get("/v1/customers/{id}")]
@@ -164,10 +164,11 @@ async fn show(
 }
 
 /// Change a customer; honours `If-Match`.
-#[utoipa::path(tag = "customers", security(("api_key" = [])), params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+#[utoipa::path(operation_id = "updateCustomer", tag = "customers", security(("api_key" = ["admin", "partner"])), params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     request_body = UpdateCustomer,
     responses((status = 200, body = Customer, description = "Updated"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such customer in reach"),
+              (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "external_ref taken"),
               (status = 412, body = crate::error::Problem, content_type = "application/problem+json", description = "ETag mismatch")))]
 #[patch("/v1/customers/{id}")]
 async fn update(
@@ -179,12 +180,12 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let id = path::id(&id, "customer")?;
     let change = Change::try_from(body.0)?;
-    let row = use_case::update(&app, &caller, id, change, if_match(&req)).await?;
+    let row = use_case::update(&app, &caller, id, change, if_match(&req)?).await?;
     Ok(with_etag(StatusCode::OK, row.version, &Customer::from(row)))
 }
 
 /// Delete a customer that has no domains left.
-#[utoipa::path(tag = "customers", security(("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(operation_id = "deleteCustomer", tag = "customers", security(("api_key" = ["admin", "partner"])), params(("id" = Uuid, Path)),
     responses((status = 204, description = "Deleted"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such customer in reach"),
               (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "The customer still has domains")))]

@@ -109,7 +109,7 @@ pub struct ListDomains {
 }
 
 /// Add a domain.
-#[utoipa::path(tag = "domains", security(("api_key" = [])), request_body = CreateDomain,
+#[utoipa::path(operation_id = "createDomain", tag = "domains", security(("api_key" = [])), request_body = CreateDomain,
     responses((status = 201, body = Domain, description = "Created"),
               (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "The domain is already hosted")))]
 #[post("/v1/domains")]
@@ -125,7 +125,7 @@ async fn create(
 }
 
 /// List the domains in reach, by name.
-#[utoipa::path(tag = "domains", security(("api_key" = [])), params(ListDomains),
+#[utoipa::path(operation_id = "listDomains", tag = "domains", security(("api_key" = [])), params(ListDomains),
     responses((status = 200, body = Page<Domain>, description = "One page")))]
 #[get("/v1/domains")]
 async fn list(
@@ -140,7 +140,7 @@ async fn list(
 }
 
 /// Show a domain (Unicode or A-label in the path).
-#[utoipa::path(tag = "domains", security(("api_key" = [])), params(("domain" = String, Path)),
+#[utoipa::path(operation_id = "getDomain", tag = "domains", security(("api_key" = [])), params(("domain" = String, Path)),
     responses((status = 200, body = Domain, description = "The domain", headers(("ETag" = String))),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such domain in reach")))]
 #[get("/v1/domains/{domain}")]
@@ -154,7 +154,7 @@ async fn show(
 }
 
 /// Change a domain's server profile or owner; honours `If-Match`.
-#[utoipa::path(tag = "domains", security(("api_key" = [])), params(("domain" = String, Path), ("If-Match" = Option<String>, Header)),
+#[utoipa::path(operation_id = "updateDomain", tag = "domains", security(("api_key" = ["admin", "partner"])), params(("domain" = String, Path), ("If-Match" = Option<String>, Header)),
     request_body = UpdateDomain,
     responses((status = 200, body = Domain, description = "Updated"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such domain in reach"),
@@ -172,13 +172,13 @@ async fn update(
         customer_id: body.0.customer_id,
     };
     let domain = path::domain(&domain)?;
-    let row = use_case::update(&app, &caller, &domain, change, if_match(&req)).await?;
+    let row = use_case::update(&app, &caller, &domain, change, if_match(&req)?).await?;
     Ok(with_etag(StatusCode::OK, row.version, &Domain::from(row)))
 }
 
 /// Delete a domain without live accounts. Deleted accounts still in their retention
 /// period are purged with it.
-#[utoipa::path(tag = "domains", security(("api_key" = [])), params(("domain" = String, Path)),
+#[utoipa::path(operation_id = "deleteDomain", tag = "domains", security(("api_key" = [])), params(("domain" = String, Path)),
     responses((status = 204, description = "Deleted"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such domain in reach"),
               (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "The domain still has accounts")))]

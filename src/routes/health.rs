@@ -20,14 +20,14 @@ pub struct Health {
 }
 
 /// Liveness: the process serves requests.
-#[utoipa::path(tag = "operations", responses((status = 200, body = Health, description = "Alive")))]
+#[utoipa::path(operation_id = "getHealth", tag = "operations", responses((status = 200, body = Health, description = "Alive")))]
 #[get("/healthz")]
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
 
 /// Readiness: the database answers.
-#[utoipa::path(tag = "operations", responses((status = 200, body = Health, description = "Ready"),
+#[utoipa::path(operation_id = "getReadiness", tag = "operations", responses((status = 200, body = Health, description = "Ready"),
     (status = 503, body = crate::error::Problem, content_type = "application/problem+json", description = "Database unreachable")))]
 #[get("/readyz")]
 async fn readyz(app: web::Data<App>) -> Result<HttpResponse, ApiError> {
@@ -36,7 +36,7 @@ async fn readyz(app: web::Data<App>) -> Result<HttpResponse, ApiError> {
 }
 
 /// Prometheus metrics (text exposition format).
-#[utoipa::path(tag = "operations", responses((status = 200, content_type = "text/plain; version=0.0.4", body = String, description = "Metrics")))]
+#[utoipa::path(operation_id = "getMetrics", tag = "operations", responses((status = 200, content_type = "text/plain; version=0.0.4", body = String, description = "Metrics")))]
 #[get("/metrics")]
 async fn metrics(
     app: web::Data<App>,

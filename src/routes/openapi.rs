@@ -16,13 +16,13 @@ const DESCRIPTION: &str = r#"The account-management API behind the Control Panel
 
 Conventions and decisions, beyond the product contract:
 
-* **Authentication**: `Authorization: Bearer mpk_…`. Roles `admin`, `partner` (its own customers and everything below them) and `customer` (its own domains and accounts); any key may be read-only (`GET` only, else `403`). An object outside the caller's reach answers `404` exactly as if it did not exist; a function outside the role answers `403`.
+* **Authentication**: `Authorization: Bearer mpk_…`. Roles `admin`, `partner` (its own customers and everything below them) and `customer` (its own domains and accounts); any key may be read-only (`GET` only, else `403`). An object outside the caller's reach answers `404` exactly as if it did not exist; a function outside the role answers `403`. Where an operation admits only some roles, its `security` requirement names them (OpenAPI 3.1 role names for a bearer scheme); a caller outside them gets `403` before its body is looked at, whatever the body holds. Operations with `security: []` take no key.
 * **Errors** are RFC 9457 `application/problem+json` with a stable `code`, field-level `errors` and the `request_id`. Malformed JSON is `400 malformed_request`; JSON of the wrong shape (wrong types, missing or unknown fields) is `422 validation_failed`, as are bad query parameters; wrong content type `415`; bodies over the limit (64 KiB by default) `413`; unknown paths `404`; known paths with another method `405` with `Allow`.
 * **Path identifiers** that cannot name anything (an id that is not a UUID, an address that is not an address) answer `404`, like any other object that does not exist.
-* **Lists** use keyset pagination: `limit` 1..=500 (default 50), the opaque `cursor` from `next_cursor`. Unknown query parameters are rejected (`422`).
+* **Lists** use keyset pagination: `limit` 1..=500 (default 50), the opaque `cursor` from `next_cursor`. A cursor names a position, not a stored object, so any well-formed one (unpadded base64url, as the pattern says) is accepted; a malformed one answers `422`. Unknown query parameters are rejected (`422`).
 * **Idempotency-Key**: any write (`POST`, `PUT`, `PATCH`, `DELETE`) with an API key may carry `Idempotency-Key: <1..255 visible ASCII>`. The first request with a key is served and its answer kept for 24 hours; a retry with the same key and the same request gets that answer again, with `Idempotent-Replayed: true`, and changes nothing. The same key with a different request answers `422` (`idempotency_key_reused`); a retry while the first is still running answers `409`. Keys are per API key. Answers that ask for a retry (5xx, 408, 425, 429) are not kept. Without the header, a repeated `PUT …/password` is judged again (and refused as `password_unchanged`).
 * **Retries**: creating an account or a domain that exists answers `409`, even under a race, so a retried create never makes two. Customers take an optional `external_ref`, unique per partner, for the same purpose; partner names are unique. `DELETE` of an already deleted account answers `204` again; revoking a revoked key likewise.
-* **Optimistic concurrency**: single objects carry an `ETag`; `PATCH` honours `If-Match` (`412` on mismatch).
+* **Optimistic concurrency**: single objects carry an `ETag`; `PATCH` (and `PUT` of a server profile) honours `If-Match`: `412` when no tag names the current version, `400` when the value is not `*` or a list of entity tags.
 * **Account deletion** is soft: the account leaves the mail servers at once and `GET` still shows it with `deleted_at` and `restorable_until`; `POST …/restore` brings it back as it was. `?deleted=true` lists a domain's deleted accounts. A deleted address cannot be created anew until it is purged (`409` says until when). `PATCH` of a deleted account answers `409`.
 * **Domain deletion** needs the domain to have no live accounts (`409`); deleted, still restorable accounts are purged with it.
 * **Passwords** are stored exactly as sent (no trimming, no Unicode normalisation) so that every mail client's login matches, hashed with Argon2id as `{ARGON2ID}$argon2id$v=19$…`. The local-part rule applies to local parts of three or more characters (a one-letter mailbox must not forbid that letter). A refused password answers `422 password_policy` with one entry per broken rule, each with a machine code and German and English `messages`; on account creation, policy errors mixed with other bad fields answer `422 validation_failed` with all of them. `PUT …/password` answers `409` for a deleted account. The webmail change (`POST /v1/password-change`, no key, JSON or form) checks the current password before it judges the new one, so that the policy cannot be probed without it; when the new one is refused but the current one was proven, a legacy hash is still upgraded.
@@ -88,8 +88,14 @@ impl Modify for Common {
                     .build(),
             ),
         );
+        // Relative to wherever the document is served from.
+        spec.servers = Some(vec![utoipa::openapi::server::Server::new("/")]);
         for op in super::schema::operations(spec) {
             let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            if !secured {
+                // Public, said explicitly: no key needed.
+                op.security = Some(Vec::new());
+            }
             if secured {
                 add(op, "401", "Missing, unknown or revoked API key");
                 add(
@@ -129,12 +135,40 @@ pub fn spec() -> Spec {
     // Modifiers ran on the empty document; run ours again now that paths exist.
     Common.modify(&mut spec);
     super::schema::apply(&mut spec);
+    super::schema::link(&mut spec);
     spec.info.version = env!("CARGO_PKG_VERSION").to_owned();
     spec
 }
 
+/// The document as served and committed. utoipa 5 writes a link's fields in snake
+/// case (`operation_id`); OpenAPI spells them in camel case, so they are renamed here.
+pub fn spec_value() -> serde_json::Value {
+    let mut value = serde_json::to_value(spec()).unwrap_or_default();
+    if let Some(paths) = value.get_mut("paths").and_then(|p| p.as_object_mut()) {
+        let links = paths
+            .values_mut()
+            .filter_map(|item| item.as_object_mut())
+            .flat_map(|item| item.values_mut())
+            .filter_map(|op| op.get_mut("responses")?.as_object_mut())
+            .flat_map(|responses| responses.values_mut())
+            .filter_map(|response| response.get_mut("links")?.as_object_mut())
+            .flat_map(|links| links.values_mut())
+            .filter_map(|link| link.as_object_mut());
+        for link in links {
+            for (snake, camel) in [
+                ("operation_id", "operationId"),
+                ("operation_ref", "operationRef"),
+                ("request_body", "requestBody"),
+            ] {
+                if let Some(v) = link.remove(snake) {
+                    link.insert(camel.to_owned(), v);
+                }
+            }
+        }
+    }
+    value
+}
+
 pub fn spec_json() -> String {
-    spec()
-        .to_pretty_json()
-        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    serde_json::to_string_pretty(&spec_value()).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }

@@ -70,7 +70,7 @@ pub struct ListPartners {
 }
 
 /// Create a partner.
-#[utoipa::path(tag = "partners", security(("api_key" = [])), request_body = CreatePartner,
+#[utoipa::path(operation_id = "createPartner", tag = "partners", security(("api_key" = ["admin"])), request_body = CreatePartner,
     responses((status = 201, body = Partner, description = "Created"),
               (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "Name taken")))]
 #[post("/v1/partners")]
@@ -86,7 +86,7 @@ async fn create(
 }
 
 /// List partners.
-#[utoipa::path(tag = "partners", security(("api_key" = [])), params(ListPartners),
+#[utoipa::path(operation_id = "listPartners", tag = "partners", security(("api_key" = ["admin"])), params(ListPartners),
     responses((status = 200, body = Page<Partner>, description = "One page")))]
 #[get("/v1/partners")]
 async fn list(
@@ -101,7 +101,7 @@ async fn list(
 }
 
 /// Show a partner.
-#[utoipa::path(tag = "partners", security(("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(operation_id = "getPartner", tag = "partners", security(("api_key" = ["admin"])), params(("id" = Uuid, Path)),
     responses((status = 200, body = Partner, description = "The partner", headers(("ETag" = String))),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such partner")))]
 #[get("/v1/partners/{id}")]
@@ -115,7 +115,7 @@ async fn show(
 }
 
 /// Rename a partner; honours `If-Match`.
-#[utoipa::path(tag = "partners", security(("api_key" = [])), params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+#[utoipa::path(operation_id = "updatePartner", tag = "partners", security(("api_key" = ["admin"])), params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     request_body = UpdatePartner,
     responses((status = 200, body = Partner, description = "Updated"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such partner"),
@@ -131,12 +131,12 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let id = path::id(&id, "partner")?;
     let name = text::optional("name", body.0.name.as_deref(), MAX_PARTNER_NAME)?;
-    let row = use_case::rename(&app, &caller, id, name.as_deref(), if_match(&req)).await?;
+    let row = use_case::rename(&app, &caller, id, name.as_deref(), if_match(&req)?).await?;
     Ok(with_etag(StatusCode::OK, row.version, &Partner::from(row)))
 }
 
 /// Delete a partner that has no customers left.
-#[utoipa::path(tag = "partners", security(("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(operation_id = "deletePartner", tag = "partners", security(("api_key" = ["admin"])), params(("id" = Uuid, Path)),
     responses((status = 204, description = "Deleted"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such partner"),
               (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "The partner still has customers")))]

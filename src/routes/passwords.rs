@@ -47,14 +47,14 @@ pub struct ChangeOk {
 }
 
 /// The password policy, for forms that want to explain it before the user types.
-#[utoipa::path(tag = "passwords", responses((status = 200, body = PublishedPolicy, description = "The policy in force")))]
+#[utoipa::path(operation_id = "getPasswordPolicy", tag = "passwords", responses((status = 200, body = PublishedPolicy, description = "The policy in force")))]
 #[get("/v1/password-policy")]
 async fn show_policy(app: web::Data<App>) -> HttpResponse {
     HttpResponse::Ok().json(PublishedPolicy::of(&app.settings.password_policy()))
 }
 
 /// Set an account's password (Control Panel, partners).
-#[utoipa::path(tag = "passwords", security(("api_key" = [])), params(("address" = String, Path)), request_body = SetPassword,
+#[utoipa::path(operation_id = "setPassword", tag = "passwords", security(("api_key" = [])), params(("address" = String, Path)), request_body = SetPassword,
     responses((status = 204, description = "Set; IMAP, POP3 and SMTP logins use it at once"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such account in reach"),
               (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "The account is deleted, or its password changed meanwhile"),
@@ -75,7 +75,7 @@ async fn set(
 ///
 /// Accepts JSON or an HTML form (`application/x-www-form-urlencoded`) with the
 /// fields `address`, `current_password` and `new_password`.
-#[utoipa::path(tag = "passwords",
+#[utoipa::path(operation_id = "changePassword", tag = "passwords",
     request_body(content(
         (ChangePassword = "application/json"),
         (ChangePassword = "application/x-www-form-urlencoded"))),

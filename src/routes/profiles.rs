@@ -65,7 +65,7 @@ pub struct CreateProfile {
 }
 
 /// Create a server profile.
-#[utoipa::path(tag = "server-profiles", security(("api_key" = [])), request_body = CreateProfile,
+#[utoipa::path(operation_id = "createServerProfile", tag = "server-profiles", security(("api_key" = ["admin"])), request_body = CreateProfile,
     responses((status = 201, body = Profile, description = "Created"),
               (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "The name is taken")))]
 #[post("/v1/server-profiles")]
@@ -93,7 +93,7 @@ async fn create(
 }
 
 /// List the server profiles.
-#[utoipa::path(tag = "server-profiles", security(("api_key" = [])),
+#[utoipa::path(operation_id = "listServerProfiles", tag = "server-profiles", security(("api_key" = [])),
     responses((status = 200, body = Page<Profile>, description = "All profiles (there are few; one page)")))]
 #[get("/v1/server-profiles")]
 async fn list(app: web::Data<App>, _caller: Caller) -> Result<HttpResponse, ApiError> {
@@ -102,7 +102,7 @@ async fn list(app: web::Data<App>, _caller: Caller) -> Result<HttpResponse, ApiE
 }
 
 /// Show a server profile.
-#[utoipa::path(tag = "server-profiles", security(("api_key" = [])), params(("name" = String, Path)),
+#[utoipa::path(operation_id = "getServerProfile", tag = "server-profiles", security(("api_key" = [])), params(("name" = String, Path)),
     responses((status = 200, body = Profile, description = "The profile", headers(("ETag" = String))),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such profile")))]
 #[get("/v1/server-profiles/{name}")]
@@ -117,10 +117,11 @@ async fn show(
 
 /// Create or replace a server profile; honours `If-Match`. Domains using it, and
 /// the auto-configuration they serve, follow at once.
-#[utoipa::path(tag = "server-profiles", security(("api_key" = [])), params(("name" = String, Path), ("If-Match" = Option<String>, Header)),
+#[utoipa::path(operation_id = "replaceServerProfile", tag = "server-profiles", security(("api_key" = ["admin"])), params(("name" = String, Path), ("If-Match" = Option<String>, Header)),
     request_body = ProfileInput,
     responses((status = 200, body = Profile, description = "Replaced"),
               (status = 201, body = Profile, description = "Created"),
+              (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "The name is not a profile name (1 to 64 of a-z, 0-9, `-` and `_`)"),
               (status = 412, body = crate::error::Problem, content_type = "application/problem+json", description = "ETag mismatch")))]
 #[put("/v1/server-profiles/{name}")]
 async fn replace(
@@ -133,7 +134,7 @@ async fn replace(
     let name = profile::parse_name(&name).map_err(|_| ApiError::not_found("server profile"))?;
     let profile = body.0.into_profile(name)?;
     let how = Save::CreateOrReplace {
-        expected: if_match(&req),
+        expected: if_match(&req)?,
     };
     let saved = use_case::save(&app, &caller, profile, how).await?;
     let status = if saved.inserted {
@@ -149,7 +150,7 @@ async fn replace(
 }
 
 /// Delete a server profile no domain uses. `default` cannot be deleted.
-#[utoipa::path(tag = "server-profiles", security(("api_key" = [])), params(("name" = String, Path)),
+#[utoipa::path(operation_id = "deleteServerProfile", tag = "server-profiles", security(("api_key" = ["admin"])), params(("name" = String, Path)),
     responses((status = 204, description = "Deleted"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such profile"),
               (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "`default`, or used by domains")))]

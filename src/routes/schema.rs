@@ -3,8 +3,9 @@
 //! (utoipa's `#[schema(max_length = …)]` takes only literals, which would state
 //! every limit twice.)
 
+use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::Operation;
-use utoipa::openapi::schema::Schema;
+use utoipa::openapi::schema::{Schema, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::{OpenApi, RefOr};
 use utoipa::Number;
 
@@ -21,95 +22,116 @@ use crate::domain::{domain_name, imported_hash, password, profile};
 enum Bound {
     /// At most this many characters.
     Length(usize),
+    /// Free text (trimmed, not empty, no control characters), at most this long.
+    Text(usize),
+    /// Text matching a pattern, at most this long.
+    Pattern(&'static str, usize),
+    /// A string of a JSON Schema format, at most this long.
+    Format(&'static str, usize),
+    /// One of these values.
+    OneOf(&'static [&'static str]),
     /// An integer in this range.
     Range(i64, i64),
-    /// At most this many items.
-    Items(usize),
+    /// At least and at most this many items.
+    Items(usize, usize),
 }
 
-use Bound::{Items, Length, Range};
+use Bound::{Format, Items, Length, OneOf, Pattern, Range, Text};
+
+/// Free text: some visible character, no control character (what `text::bounded` keeps).
+const TEXT: &str = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$";
+/// Text that may be empty, without control characters.
+const PLAIN: &str = r"^[^\u0000-\u001f\u007f-\u009f]*$";
+/// RFC 5322 dot-atom (`LocalPart::parse`).
+const DOT_ATOM: &str = r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$";
+/// `profile::parse_name`.
+const PROFILE_NAME: &str = r"^[a-z0-9][a-z0-9_-]*$";
+/// `profile::webmail`: http(s), no spaces, quotes or angle brackets.
+const WEB_URL: &str = r#"^https?://[^\s"<>\u0000-\u001f\u007f-\u009f]+$"#;
+/// `*` or a list of entity tags (`extract::if_match`).
+const ENTITY_TAGS: &str = r#"^(\*|(W/)?"[^"]*"(\s*,\s*(W/)?"[^"]*")*)$"#;
+/// Unpadded base64url, as `Page` writes cursors.
+const CURSOR: &str = r"^([A-Za-z0-9_-]{4})*([A-Za-z0-9_-]{2,3})?$";
+const MAX_PROFILE: usize = profile::MAX_NAME_LEN;
+const MAX_HOST: usize = domain_name::MAX_LEN;
 
 /// Every bounded field of every request body: (schema, property, bound).
+#[rustfmt::skip]
 const FIELDS: &[(&str, &str, Bound)] = &[
-    ("CreateAccount", "local_part", Length(MAX_LOCAL_LEN)),
+    ("CreateAccount", "local_part", Pattern(DOT_ATOM, MAX_LOCAL_LEN)),
     ("CreateAccount", "password", Length(password::MAX_LEN)),
-    (
-        "CreateAccount",
-        "password_hash",
-        Length(imported_hash::MAX_LEN),
-    ),
-    ("CreateAccount", "display_name", Length(MAX_DISPLAY_NAME)),
+    ("CreateAccount", "password_hash", Length(imported_hash::MAX_LEN)),
+    ("CreateAccount", "display_name", Text(MAX_DISPLAY_NAME)),
     ("CreateAccount", "quota_mb", Range(1, MAX_QUOTA_MB as i64)),
-    ("UpdateAccount", "display_name", Length(MAX_DISPLAY_NAME)),
+    ("UpdateAccount", "display_name", Text(MAX_DISPLAY_NAME)),
     ("UpdateAccount", "quota_mb", Range(1, MAX_QUOTA_MB as i64)),
-    ("CreatePartner", "name", Length(MAX_PARTNER_NAME)),
-    ("UpdatePartner", "name", Length(MAX_PARTNER_NAME)),
-    ("CreateCustomer", "name", Length(MAX_CUSTOMER_NAME)),
-    ("CreateCustomer", "external_ref", Length(MAX_EXTERNAL_REF)),
-    ("UpdateCustomer", "name", Length(MAX_CUSTOMER_NAME)),
-    ("UpdateCustomer", "external_ref", Length(MAX_EXTERNAL_REF)),
-    ("CreateApiKey", "description", Length(MAX_KEY_DESCRIPTION)),
-    ("CreateDomain", "name", Length(domain_name::MAX_LEN)),
-    (
-        "CreateDomain",
-        "server_profile",
-        Length(profile::MAX_NAME_LEN),
-    ),
-    (
-        "UpdateDomain",
-        "server_profile",
-        Length(profile::MAX_NAME_LEN),
-    ),
+    ("CreatePartner", "name", Text(MAX_PARTNER_NAME)),
+    ("UpdatePartner", "name", Text(MAX_PARTNER_NAME)),
+    ("CreateCustomer", "name", Text(MAX_CUSTOMER_NAME)),
+    ("CreateCustomer", "external_ref", Text(MAX_EXTERNAL_REF)),
+    ("UpdateCustomer", "name", Text(MAX_CUSTOMER_NAME)),
+    ("UpdateCustomer", "external_ref", Text(MAX_EXTERNAL_REF)),
+    ("CreateApiKey", "description", Pattern(PLAIN, MAX_KEY_DESCRIPTION)),
+    ("CreateDomain", "name", Format("idn-hostname", MAX_HOST)),
+    ("CreateDomain", "server_profile", Pattern(PROFILE_NAME, MAX_PROFILE)),
+    ("UpdateDomain", "server_profile", Pattern(PROFILE_NAME, MAX_PROFILE)),
     ("SetPassword", "password", Length(password::MAX_LEN)),
-    ("ChangePassword", "address", Length(MAX_ADDRESS_LEN)),
-    (
-        "ChangePassword",
-        "current_password",
-        Length(MAX_CURRENT_LEN),
-    ),
+    ("ChangePassword", "address", Format("email", MAX_ADDRESS_LEN)),
+    ("ChangePassword", "current_password", Length(MAX_CURRENT_LEN)),
     ("ChangePassword", "new_password", Length(password::MAX_LEN)),
-    ("CreateProfile", "name", Length(profile::MAX_NAME_LEN)),
-    (
-        "CreateProfile",
-        "incoming_host",
-        Length(domain_name::MAX_LEN),
-    ),
-    (
-        "CreateProfile",
-        "outgoing_host",
-        Length(domain_name::MAX_LEN),
-    ),
-    ("CreateProfile", "webmail_url", Length(profile::MAX_URL_LEN)),
-    ("CreateProfile", "endpoints", Items(profile::MAX_ENDPOINTS)),
-    (
-        "ProfileInput",
-        "incoming_host",
-        Length(domain_name::MAX_LEN),
-    ),
-    (
-        "ProfileInput",
-        "outgoing_host",
-        Length(domain_name::MAX_LEN),
-    ),
-    ("ProfileInput", "webmail_url", Length(profile::MAX_URL_LEN)),
-    ("ProfileInput", "endpoints", Items(profile::MAX_ENDPOINTS)),
+    ("CreateProfile", "name", Pattern(PROFILE_NAME, MAX_PROFILE)),
+    ("CreateProfile", "incoming_host", Format("idn-hostname", MAX_HOST)),
+    ("CreateProfile", "outgoing_host", Format("idn-hostname", MAX_HOST)),
+    ("CreateProfile", "webmail_url", Pattern(WEB_URL, profile::MAX_URL_LEN)),
+    ("CreateProfile", "endpoints", Items(1, profile::MAX_ENDPOINTS)),
+    ("ProfileInput", "incoming_host", Format("idn-hostname", MAX_HOST)),
+    ("ProfileInput", "outgoing_host", Format("idn-hostname", MAX_HOST)),
+    ("ProfileInput", "webmail_url", Pattern(WEB_URL, profile::MAX_URL_LEN)),
+    ("ProfileInput", "endpoints", Items(1, profile::MAX_ENDPOINTS)),
 ];
 
-/// Query parameters every list shares: (name, bound).
+/// Parameters, in the path or the query, by name: (name, bound).
 const PARAMETERS: &[(&str, Bound)] = &[
     ("limit", Range(1, MAX_LIMIT as i64)),
-    ("cursor", Length(MAX_CURSOR_LEN)),
-    ("q", Length(MAX_SEARCH)),
+    ("cursor", Pattern(CURSOR, MAX_CURSOR_LEN)),
+    ("q", Pattern(PLAIN, MAX_SEARCH)),
+    ("address", Format("email", MAX_ADDRESS_LEN)),
+    ("emailaddress", Format("email", MAX_ADDRESS_LEN)),
+    ("account", Format("email", MAX_ADDRESS_LEN)),
+    ("domain", Format("idn-hostname", MAX_HOST)),
+    ("name", Pattern(PROFILE_NAME, MAX_PROFILE)),
+    ("lang", OneOf(&["de", "en"])),
+    ("If-Match", Pattern(ENTITY_TAGS, 1024)),
+    ("format", OneOf(&["json", "zone"])),
 ];
 
 fn bound(schema: &mut Schema, bound: Bound) -> bool {
     match (schema, bound) {
         (Schema::Object(o), Length(n)) => o.max_length = Some(n),
+        (Schema::Object(o), Text(n)) => {
+            o.min_length = Some(1);
+            o.max_length = Some(n);
+            o.pattern = Some(TEXT.to_owned());
+        }
+        (Schema::Object(o), Pattern(p, n)) => {
+            o.max_length = Some(n);
+            o.pattern = Some(p.to_owned());
+        }
+        (Schema::Object(o), Format(f, n)) => {
+            o.max_length = Some(n);
+            o.format = Some(SchemaFormat::Custom(f.to_owned()));
+        }
+        (Schema::Object(o), OneOf(values)) => {
+            o.enum_values = Some(values.iter().map(|v| (*v).into()).collect());
+        }
         (Schema::Object(o), Range(min, max)) => {
             o.minimum = Some(Number::Int(min as isize));
             o.maximum = Some(Number::Int(max as isize));
         }
-        (Schema::Array(a), Items(n)) => a.max_items = Some(n),
+        (Schema::Array(a), Items(min, max)) => {
+            a.min_items = Some(min);
+            a.max_items = Some(max);
+        }
         _ => return false,
     }
     true
@@ -157,6 +179,19 @@ pub fn operations(spec: &mut OpenApi) -> impl Iterator<Item = &mut Operation> {
 
 fn bound_parameters(op: &mut Operation) {
     for p in op.parameters.iter_mut().flatten() {
+        // An absent parameter is how a request says "none"; none is ever `null`.
+        if let Some(RefOr::T(Schema::Object(o))) = p.schema.as_mut() {
+            if let SchemaType::Array(types) = &o.schema_type {
+                let types: Vec<Type> = types
+                    .iter()
+                    .filter(|t| **t != Type::Null)
+                    .cloned()
+                    .collect();
+                if let [one] = types.as_slice() {
+                    o.schema_type = SchemaType::Type(one.clone());
+                }
+            }
+        }
         let Some((_, b)) = PARAMETERS.iter().find(|(name, _)| *name == p.name) else {
             continue;
         };
@@ -166,11 +201,97 @@ fn bound_parameters(op: &mut Operation) {
     }
 }
 
+/// Where a value of an answer goes next.
+#[derive(Debug, Clone, Copy)]
+enum Goes {
+    /// This path parameter.
+    Path(&'static str),
+    /// This field of the request body (merged into the rest of the body).
+    Body(&'static str),
+}
+
+use Goes::{Body, Path};
+
+/// Where what an operation returns is used next, as OpenAPI links, so that a client
+/// generator or a stateful test follows them: (operation, status, value, where it
+/// goes, the operations that take it).
+#[rustfmt::skip]
+const LINKS: &[(&str, &str, &str, Goes, &[&str])] = &[
+    ("createPartner", "201", "$response.body#/id", Path("id"),
+        &["getPartner", "updatePartner", "deletePartner"]),
+    ("createPartner", "201", "$response.body#/id", Body("partner_id"), &["createCustomer"]),
+    ("createCustomer", "201", "$response.body#/id", Path("id"),
+        &["getCustomer", "updateCustomer", "deleteCustomer"]),
+    ("createCustomer", "201", "$response.body#/id", Body("customer_id"), &["createDomain"]),
+    ("createApiKey", "201", "$response.body#/id", Path("id"), &["revokeApiKey"]),
+    ("createDomain", "201", "$response.body#/name", Path("domain"),
+        &["getDomain", "updateDomain", "deleteDomain", "createAccount", "listAccounts", "listDnsRecords"]),
+    ("createAccount", "201", "$response.body#/address", Path("address"),
+        &["getAccount", "updateAccount", "deleteAccount", "setPassword", "getClientSettings",
+          "getAccountAppleProfile"]),
+    ("deleteAccount", "204", "$request.path.address", Path("address"), &["restoreAccount", "getAccount"]),
+    ("createServerProfile", "201", "$response.body#/name", Path("name"),
+        &["getServerProfile", "replaceServerProfile", "deleteServerProfile"]),
+    ("createServerProfile", "201", "$response.body#/name", Body("server_profile"), &["createDomain"]),
+];
+
+/// Adds the links; returns those whose operation or response the document lacks.
+pub fn link(spec: &mut OpenApi) -> Vec<String> {
+    let mut missing = Vec::new();
+    let known: Vec<String> = operations(spec)
+        .filter_map(|op| op.operation_id.clone())
+        .collect();
+    for (from, status, value, into, targets) in LINKS {
+        let response = operations(spec)
+            .find(|op| op.operation_id.as_deref() == Some(*from))
+            .and_then(|op| op.responses.responses.get_mut(*status));
+        let Some(RefOr::T(response)) = response else {
+            missing.push(format!("{from} {status}"));
+            continue;
+        };
+        for target in *targets {
+            if !known.iter().any(|k| k == target) {
+                missing.push((*target).to_owned());
+                continue;
+            }
+            let link = LinkBuilder::new().operation_id(*target);
+            let (name, link) = match into {
+                Path(p) => ((*target).to_owned(), link.parameter(*p, *value)),
+                Body(field) => (
+                    format!("{target}With{}", camel(field)),
+                    link.request_body(Some(serde_json::json!({ *field: value }))),
+                ),
+            };
+            response.links.insert(name, RefOr::T(link.build()));
+        }
+    }
+    missing
+}
+
+/// `customer_id` → `CustomerId`, for link names.
+fn camel(field: &str) -> String {
+    field
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn every_bound_lands_in_the_document() {
         let mut spec = super::super::openapi::spec();
         assert_eq!(super::apply(&mut spec), Vec::<String>::new());
+    }
+
+    #[test]
+    fn every_link_names_operations_the_document_has() {
+        let mut spec = super::super::openapi::spec();
+        assert_eq!(super::link(&mut spec), Vec::<String>::new());
     }
 }

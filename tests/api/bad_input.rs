@@ -215,7 +215,13 @@ async fn bad_paths_and_query_strings_get_a_clear_problem() {
         ),
         (
             Method::GET,
-            "/v1/domains?cursor=not-ours",
+            "/v1/domains?cursor=not%20ours",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        ),
+        (
+            Method::GET,
+            "/v1/domains?cursor=a",
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation_failed",
         ),

@@ -152,8 +152,8 @@ async fn invalid_profiles_are_refused_with_each_problem_named() {
         .await;
     assert_eq!(
         res.status(),
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "the body is checked before the role"
+        StatusCode::FORBIDDEN,
+        "the role is checked before the body"
     );
     let res = app
         .call(Method::GET, "/v1/server-profiles", Some(&key), None)
