@@ -32,7 +32,7 @@ Conventions and decisions, beyond the product contract:
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "mailpanel", description = DESCRIPTION, license(name = "Apache-2.0")),
+    info(title = "mailpanel", description = DESCRIPTION, license(name = "Apache-2.0", identifier = "Apache-2.0")),
     components(schemas(Problem, FieldError)),
     modifiers(&Common),
     tags(

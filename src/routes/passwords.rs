@@ -73,12 +73,13 @@ async fn set(
 
 /// Change a password with the current one (webmail). Takes no API key.
 ///
-/// Accepts JSON or an HTML form (`application/x-www-form-urlencoded`) with the
-/// fields `address`, `current_password` and `new_password`.
+/// Accepts JSON, or the same three fields as an HTML form
+/// (`application/x-www-form-urlencoded`), as webmail password plugins send them. The
+/// form is described here rather than as a second request content: client
+/// generators (openapi-python-client 0.29) produce code that does not import for an
+/// operation with two request contents.
 #[utoipa::path(operation_id = "changePassword", tag = "passwords",
-    request_body(content(
-        (ChangePassword = "application/json"),
-        (ChangePassword = "application/x-www-form-urlencoded"))),
+    request_body = ChangePassword,
     responses((status = 200, body = ChangeOk, description = "Changed; IMAP, POP3 and SMTP logins use the new password at once"),
               (status = 400, body = crate::error::Problem, content_type = "application/problem+json", description = "Malformed body"),
               (status = 401, body = crate::error::Problem, content_type = "application/problem+json",
