@@ -46,6 +46,10 @@ pub struct Settings {
     #[arg(long = "db-max-connections", env = "MAILPANEL_DB_MAX_CONNECTIONS", default_value_t = 16,
           value_parser = ranged::<u32>(1..=1000))]
     pub database_max_connections: u32,
+    /// How long a request waits for a database connection before it answers `503`.
+    #[arg(long = "db-acquire-timeout-ms", env = "MAILPANEL_DB_ACQUIRE_TIMEOUT_MS",
+          default_value_t = 1500, value_parser = ranged::<u64>(100..=60_000))]
+    pub database_acquire_timeout_ms: u64,
     /// Listen address.
     #[arg(long, env = "MAILPANEL_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,
@@ -80,6 +84,29 @@ pub struct Settings {
     #[arg(long, env = "MAILPANEL_PASSWORD_MIN_LENGTH", default_value_t = 15,
           value_parser = ranged::<usize>(password::MIN_LEN_FLOOR as u64..=password::MAX_LEN as u64))]
     pub password_min_length: usize,
+    /// Time a client has to send a request's head (line and headers), from the
+    /// connection or the previous request; then the connection is closed (`408`).
+    #[arg(long, env = "MAILPANEL_HEAD_TIMEOUT_MS", default_value_t = 5000,
+          value_parser = ranged::<u64>(100..=600_000))]
+    pub head_timeout_ms: u64,
+    /// Time a client has to send a request's body once the handler reads it (`408`).
+    #[arg(long, env = "MAILPANEL_BODY_TIMEOUT_MS", default_value_t = 10_000,
+          value_parser = ranged::<u64>(100..=600_000))]
+    pub body_timeout_ms: u64,
+    /// How long an idle kept-alive connection stays open.
+    #[arg(long, env = "MAILPANEL_KEEP_ALIVE_SECS", default_value_t = 30,
+          value_parser = ranged::<u64>(1..=3600))]
+    pub keep_alive_secs: u64,
+    /// Connections each worker holds at most; past that new ones wait in the kernel's
+    /// backlog.
+    #[arg(long, env = "MAILPANEL_MAX_CONNECTIONS", default_value_t = 10_000,
+          value_parser = ranged::<usize>(1..=1_000_000))]
+    pub max_connections: usize,
+    /// On SIGTERM or SIGINT: stop accepting, let requests in flight finish for this
+    /// long, then exit.
+    #[arg(long, env = "MAILPANEL_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = ranged::<u64>(0..=3600))]
+    pub shutdown_timeout_secs: u64,
     /// Largest request body in bytes (`413` beyond).
     #[arg(long, env = "MAILPANEL_MAX_BODY_BYTES", default_value_t = 64 * 1024,
           value_parser = ranged::<usize>(1024..=16 * 1024 * 1024))]

@@ -44,6 +44,9 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
+    /// The client did not send its body in time.
+    #[error("request timeout")]
+    Timeout,
 }
 
 impl From<FieldError> for ApiError {
@@ -83,6 +86,7 @@ impl ApiError {
                     (StatusCode::PRECONDITION_FAILED, "precondition_failed")
                 }
                 Error::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+                Error::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
                 Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
             },
             Self::Malformed(_) => (StatusCode::BAD_REQUEST, "malformed_request"),
@@ -91,6 +95,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
+            Self::Timeout => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
         }
     }
 
@@ -127,12 +132,16 @@ impl ApiError {
                 Error::Overloaded { .. } => {
                     "the server is busy; retry after the indicated time".to_owned()
                 }
+                Error::Unavailable => {
+                    "the database cannot be reached; retry after the indicated time".to_owned()
+                }
                 // Never leak internals; the cause is logged with the request id.
                 Error::Internal(_) => "an internal error occurred; quote the request id".to_owned(),
                 Error::Forbidden(d) | Error::NotFound(d) | Error::Conflict(d) => d.clone(),
             },
             Self::MethodNotAllowed(allow) => format!("this resource allows {}", methods(allow)),
             Self::Malformed(d) => d.clone(),
+            Self::Timeout => "the request body did not arrive in time".to_owned(),
             other => other.to_string(),
         }
     }
@@ -185,6 +194,9 @@ impl ResponseError for ApiError {
                     header::HeaderValue::from(*retry_after_secs),
                 );
             }
+            Self::App(Error::Unavailable) => {
+                headers.insert(header::RETRY_AFTER, header::HeaderValue::from(2u64));
+            }
             _ => {}
         }
         res
@@ -219,6 +231,7 @@ pub fn code_for_status(status: StatusCode) -> &'static str {
         401 => "unauthorized",
         403 => "forbidden",
         404 => "not_found",
+        408 => "request_timeout",
         405 => "method_not_allowed",
         409 => "conflict",
         412 => "precondition_failed",

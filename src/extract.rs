@@ -40,16 +40,26 @@ pub async fn read_body(
     if declared.is_some_and(|n| n > limit) {
         return Err(ApiError::PayloadTooLarge(limit));
     }
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|e| ApiError::Malformed(format!("could not read the body: {e}")))?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge(limit));
+    let timeout = req
+        .app_data::<web::Data<App>>()
+        .map(|a| a.settings.body_timeout_ms)
+        .unwrap_or(10_000);
+    let read = async {
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk =
+                chunk.map_err(|e| ApiError::Malformed(format!("could not read the body: {e}")))?;
+            if body.len() + chunk.len() > limit {
+                return Err(ApiError::PayloadTooLarge(limit));
+            }
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
+        Ok(body.freeze())
+    };
+    // A client that trickles its body does not hold the request (and its memory) open.
+    tokio::time::timeout(std::time::Duration::from_millis(timeout), read)
+        .await
+        .map_err(|_| ApiError::Timeout)?
 }
 
 pub fn media_type(req: &HttpRequest) -> Option<String> {

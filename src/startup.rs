@@ -3,6 +3,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::Server;
@@ -30,9 +31,10 @@ pub struct Application {
 impl Application {
     /// Creates and migrates the database if needed, then binds `settings.bind`.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let pool = crate::store::database::prepare(
+        let pool = crate::store::database::prepare_with(
             &settings.database_url,
             settings.database_max_connections,
+            Duration::from_millis(settings.database_acquire_timeout_ms),
         )
         .await?;
         Self::build_with_pool(settings, pool).await
@@ -85,6 +87,10 @@ impl Application {
                 .wrap(from_fn(request_id_middleware))
         })
         .workers(workers)
+        .client_request_timeout(Duration::from_millis(settings.head_timeout_ms))
+        .keep_alive(Duration::from_secs(settings.keep_alive_secs))
+        .max_connections(settings.max_connections)
+        .shutdown_timeout(settings.shutdown_timeout_secs)
         .listen(listener)?
         .run();
         Ok(Self { port, server })

@@ -33,6 +33,9 @@ pub enum Error {
     PreconditionFailed,
     #[error("server overloaded")]
     Overloaded { retry_after_secs: u64 },
+    /// The database cannot be reached (down, restarting, no connection free in time).
+    #[error("database unavailable")]
+    Unavailable,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -87,10 +90,24 @@ impl From<HashError> for Error {
 /// two requests still answers 409 and a foreign-key violation a clear 409/422.
 impl From<sqlx::Error> for Error {
     fn from(err: sqlx::Error) -> Self {
-        if let sqlx::Error::Database(db) = &err {
-            if let Some(mapped) = db.constraint().and_then(on_constraint) {
-                return mapped;
+        match &err {
+            sqlx::Error::Database(db) => {
+                if let Some(mapped) = db.constraint().and_then(on_constraint) {
+                    return mapped;
+                }
+                // Class 08 (connection exception) and 57P (the server shutting down or
+                // starting): the database is away, not the request wrong.
+                let code = db.code().unwrap_or_default();
+                if code.starts_with("08") || code.starts_with("57P") {
+                    tracing::warn!(error = %err, "database unavailable");
+                    return Self::Unavailable;
+                }
             }
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                tracing::warn!(error = %err, "database unavailable");
+                return Self::Unavailable;
+            }
+            _ => {}
         }
         Self::Internal(anyhow::Error::new(err))
     }

@@ -68,9 +68,7 @@ impl App {
             .map(drop)
             .map_err(|e| {
                 tracing::warn!(error = %e, "readiness check failed");
-                Error::Overloaded {
-                    retry_after_secs: 5,
-                }
+                Error::Unavailable
             })
     }
 }

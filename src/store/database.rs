@@ -58,10 +58,20 @@ fn cannot_connect(opts: &PgConnectOptions) -> String {
 }
 
 pub async fn connect(url: &SecretString, max_connections: u32) -> anyhow::Result<PgPool> {
+    connect_with(url, max_connections, Duration::from_secs(5)).await
+}
+
+/// A pool whose requests wait at most `acquire_timeout` for a connection, so that a
+/// database that is down answers quickly instead of holding requests.
+pub async fn connect_with(
+    url: &SecretString,
+    max_connections: u32,
+    acquire_timeout: Duration,
+) -> anyhow::Result<PgPool> {
     let opts = options(url)?;
     PgPoolOptions::new()
         .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(5))
+        .acquire_timeout(acquire_timeout)
         .connect_with(opts.clone())
         .await
         .with_context(|| cannot_connect(&opts))
@@ -69,8 +79,16 @@ pub async fn connect(url: &SecretString, max_connections: u32) -> anyhow::Result
 
 /// Creates, connects and migrates: what `serve`, `migrate` and the tests all need.
 pub async fn prepare(url: &SecretString, max_connections: u32) -> anyhow::Result<PgPool> {
+    prepare_with(url, max_connections, Duration::from_secs(5)).await
+}
+
+pub async fn prepare_with(
+    url: &SecretString,
+    max_connections: u32,
+    acquire_timeout: Duration,
+) -> anyhow::Result<PgPool> {
     ensure_exists(url).await?;
-    let pool = connect(url, max_connections).await?;
+    let pool = connect_with(url, max_connections, acquire_timeout).await?;
     MIGRATOR.run(&pool).await.context("applying migrations")?;
     Ok(pool)
 }

@@ -13,6 +13,7 @@ mod dns;
 mod domains;
 mod helpers;
 mod idempotency;
+mod limits;
 mod mailserver;
 mod mobileconfig;
 mod operations;

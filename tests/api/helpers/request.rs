@@ -54,6 +54,11 @@ impl TestRequest {
 }
 
 impl TestApp {
+    /// `host:port` of the instance, for tests that speak raw TCP.
+    pub fn socket_address(&self) -> &str {
+        self.base.trim_start_matches("http://")
+    }
+
     pub fn request(&self, method: Method, path: &str) -> TestRequest {
         TestRequest {
             inner: self.client.request(method, format!("{}{path}", self.base)),
