@@ -27,6 +27,7 @@ Conventions and decisions, beyond the product contract:
 * **Domain deletion** needs the domain to have no live accounts (`409`); deleted, still restorable accounts are purged with it.
 * **Passwords** are stored exactly as sent (no trimming, no Unicode normalisation) so that every mail client's login matches, hashed with Argon2id as `{ARGON2ID}$argon2id$v=19$…`. The local-part rule applies to local parts of three or more characters (a one-letter mailbox must not forbid that letter). A refused password answers `422 password_policy` with one entry per broken rule, each with a machine code and German and English `messages`; on account creation, policy errors mixed with other bad fields answer `422 validation_failed` with all of them. `PUT …/password` answers `409` for a deleted account. The webmail change (`POST /v1/password-change`, no key, JSON or form) checks the current password before it judges the new one, so that the policy cannot be probed without it; when the new one is refused but the current one was proven, a legacy hash is still upgraded.
 * **Client settings and auto-configuration** follow the domain's server profile. Client settings list the account's enabled protocols, IMAP before POP3 and implicit TLS before STARTTLS before plain text; the first encrypted entry of each direction is `recommended`, unencrypted ones carry a `warning`. Guidance comes in German (default) or English (`?lang=`, else `Accept-Language`). The public endpoints answer for any local part of a hosted domain, `404` otherwise, never offer unencrypted endpoints, and are served from memory (reloaded on every change, by any instance, via `NOTIFY`). Apple profiles are unsigned; their identifiers are stable per address. Server profiles reject STARTTLS or plain text on 465/993/995, duplicates, ports outside 1..=65535 and invalid host names; `default` cannot be deleted, nor a profile in use (`409`).
+* **Limits**: a request head must arrive within 5 s and a body within 10 s once it is read (`408`); bodies are at most 64 KiB (`413`); every string and list in a body has the maximum its schema states. While the database cannot be reached, requests answer `503 unavailable` with `Retry-After` within about 1.5 s instead of waiting, and `/readyz` answers `503`. On SIGTERM the service stops accepting connections and lets requests in flight finish. The figures are settings (see the README).
 * **Domain names** are accepted as Unicode or A-label and normalised with UTS #46 to the lowercase A-label; paths accept either form.
 "#;
 
@@ -106,8 +107,16 @@ impl Modify for Common {
             }
             if op.request_body.is_some() {
                 add(op, "400", "Malformed JSON");
+                add(op, "408", "The body did not arrive in time");
                 add(op, "413", "Body too large");
                 add(op, "415", "Not application/json");
+            }
+            if op.operation_id.as_deref() != Some("getHealth") {
+                add(
+                    op,
+                    "503",
+                    "The database cannot be reached, or the server is busy; see Retry-After",
+                );
             }
             if secured
                 || op.request_body.is_some()
