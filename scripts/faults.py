@@ -8,7 +8,9 @@ folder, its own port; nothing else on the machine is touched):
   3. the service SIGKILLed mid-load and started again;
   4. afterwards: every account whose create was answered 201 exists, every
      acknowledged password (set or change) still verifies unless a later attempt on
-     the same account replaced it, and no account, domain or audit row is half-written.
+     the same account replaced it, and no account, domain or audit row is half-written;
+  5. SIGTERM with a request in flight: it is answered, new connections are refused,
+     and the service exits.
 
 Prints the counts and exits non-zero when a check fails.
 Usage: faults.py BINARY
@@ -310,8 +312,47 @@ for what, n in partial.items():
 total = len(results)
 log(f"      requests: {total} ({', '.join(f'{k} {sum(1 for r in results if r[1] == k)}' for k in ('create', 'read', 'set', 'change'))})")
 
+log("== SIGTERM with a request in flight")
+import socket
+
+# Autodiscover is served from memory: the request in flight needs nothing but the
+# service itself.
+body = ("<?xml version=\"1.0\"?><Autodiscover xmlns=\"http://schemas.microsoft.com/exchange/"
+        "autodiscover/outlook/requestschema/2006\"><Request><EMailAddress>max@faults.example"
+        "</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/"
+        "autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request>"
+        "</Autodiscover>").encode()
+head = (f"POST /autodiscover/autodiscover.xml HTTP/1.1\r\nHost: localhost\r\n"
+        f"Content-Type: text/xml\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+inflight = socket.create_connection(("127.0.0.1", PORT))
+inflight.sendall(head + body[:10])
+time.sleep(0.3)
 service.send_signal(signal.SIGTERM)
-service.wait(timeout=30)
+time.sleep(0.5)
+try:
+    socket.create_connection(("127.0.0.1", PORT), timeout=2).close()
+    refused = False
+except OSError:
+    refused = True
+inflight.sendall(body[10:])
+answer = b""
+while True:
+    chunk = inflight.recv(65536)
+    if not chunk:
+        break
+    answer += chunk
+try:
+    service.wait(timeout=30)
+    exited = True
+except subprocess.TimeoutExpired:
+    exited = False
+status_line = answer.split(b"\r\n", 1)[0].decode(errors="replace")
+check(status_line.startswith("HTTP/1.1 200"), f"the request in flight at SIGTERM: {status_line}")
+if not status_line.startswith("HTTP/1.1 200"):
+    log(answer.decode(errors="replace")[-400:])
+check(refused, "a new connection after SIGTERM: refused" if refused else "a new connection after SIGTERM: accepted")
+check(exited, "the service exited after SIGTERM" if exited else "the service did not exit after SIGTERM")
 pg_ctl("stop", "-m", "fast")
 shutil.rmtree(data, ignore_errors=True)
+log(f"{len(failures)} failed" if failures else "all held")
 sys.exit(1 if failures else 0)
