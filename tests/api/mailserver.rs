@@ -6,7 +6,7 @@ mod dovecot;
 
 use std::sync::{Arc, Mutex};
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::{connect, TestApp, MAX, NEW_PASSWORD, STRONG_PASSWORD};
@@ -106,13 +106,7 @@ async fn passwords_set_through_mailpanel_log_in_to_a_real_dovecot() {
         ("sha", format!("{{SHA512-CRYPT}}{sha512}")),
         ("blf", format!("{{BLF-CRYPT}}{bcrypt}")),
     ] {
-        let res = app
-            .admin(
-                Method::POST,
-                "/v1/domains/mustermann.at/accounts",
-                Some(json!({"local_part": local, "password_hash": hash})),
-            )
-            .await;
+        let res = app.import_account("mustermann.at", local, &hash).await;
         assert_eq!(res.status(), StatusCode::CREATED);
         let address = format!("{local}@mustermann.at");
         assert!(

@@ -57,6 +57,17 @@ impl TestApp {
     }
 
     /// `PATCH /v1/accounts/{address}` with these changes.
+    /// Creates an account with an imported `{SCHEME}` hash (migration).
+    pub async fn import_account(&self, domain: &str, local_part: &str, hash: &str) -> Response {
+        let body = json!({ "local_part": local_part, "password_hash": hash });
+        self.admin(
+            Method::POST,
+            &format!("/v1/domains/{domain}/accounts"),
+            Some(body),
+        )
+        .await
+    }
+
     pub async fn update_account(&self, address: &str, changes: Value) -> Response {
         let path = format!("/v1/accounts/{address}");
         self.admin(Method::PATCH, &path, Some(changes)).await

@@ -9,6 +9,18 @@ use sha2::Digest;
 
 use crate::helpers::{assert_problem, verifies, TestApp, NEW_PASSWORD, STRONG_PASSWORD};
 
+/// A PHC hash with parameters older than the service's (m=4096, t=3).
+fn older_argon2(algorithm: argon2::Algorithm, password: &str) -> String {
+    let params = argon2::Params::new(4096, 3, 1, None).unwrap();
+    argon2::Argon2::new(algorithm, argon2::Version::V0x13, params)
+        .hash_password(
+            password.as_bytes(),
+            &SaltString::generate(&mut rand::rngs::OsRng),
+        )
+        .unwrap()
+        .to_string()
+}
+
 /// The same password hashed in every scheme an import may bring, each under the local
 /// part its account is imported as.
 fn legacy_hashes(password: &str) -> Vec<(&'static str, String)> {
@@ -21,28 +33,8 @@ fn legacy_hashes(password: &str) -> Vec<(&'static str, String)> {
     let mut ssha = sha2::Sha512::digest([password.as_bytes(), salt].concat()).to_vec();
     ssha.extend_from_slice(salt);
     let ssha = base64::engine::general_purpose::STANDARD.encode(ssha);
-    let argon2i = argon2::Argon2::new(
-        argon2::Algorithm::Argon2i,
-        argon2::Version::V0x13,
-        argon2::Params::new(4096, 3, 1, None).unwrap(),
-    )
-    .hash_password(
-        password.as_bytes(),
-        &SaltString::generate(&mut rand::rngs::OsRng),
-    )
-    .unwrap()
-    .to_string();
-    let old_argon2id = argon2::Argon2::new(
-        argon2::Algorithm::Argon2id,
-        argon2::Version::V0x13,
-        argon2::Params::new(4096, 3, 1, None).unwrap(),
-    )
-    .hash_password(
-        password.as_bytes(),
-        &SaltString::generate(&mut rand::rngs::OsRng),
-    )
-    .unwrap()
-    .to_string();
+    let argon2i = older_argon2(argon2::Algorithm::Argon2i, password);
+    let old_argon2id = older_argon2(argon2::Algorithm::Argon2id, password);
     vec![
         ("sha512", format!("{{SHA512-CRYPT}}{sha512}")),
         ("sha256", format!("{{SHA256-CRYPT}}{sha256}")),
@@ -57,13 +49,7 @@ fn legacy_hashes(password: &str) -> Vec<(&'static str, String)> {
 async fn imported_legacy_hashes_verify_and_are_upgraded_to_current_argon2id() {
     let app = TestApp::with_account().await;
     for (local, hash) in legacy_hashes(STRONG_PASSWORD) {
-        let res = app
-            .admin(
-                Method::POST,
-                "/v1/domains/mustermann.at/accounts",
-                Some(json!({"local_part": local, "password_hash": hash})),
-            )
-            .await;
+        let res = app.import_account("mustermann.at", local, &hash).await;
         assert_eq!(res.status(), StatusCode::CREATED, "{local}");
         let address = format!("{local}@mustermann.at");
         // A refused new password still proves the current one: the hash is upgraded.
