@@ -10,6 +10,7 @@ pub mod domain_name;
 pub mod field;
 pub mod guidance;
 pub mod imported_hash;
+pub mod integer;
 pub mod paging;
 pub mod password;
 pub mod profile;

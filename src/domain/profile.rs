@@ -50,6 +50,7 @@ impl Protocol {
 pub struct Endpoint {
     pub protocol: Protocol,
     #[schema(minimum = 1, maximum = 65535)]
+    #[serde(deserialize_with = "super::integer::whole")]
     pub port: u16,
     pub security: Security,
 }

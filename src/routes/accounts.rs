@@ -15,6 +15,7 @@ use crate::app::{App, Error};
 use crate::domain::account::{self, AccountStatus, Protocols, ProtocolsChange, Quota};
 use crate::domain::field::collect;
 use crate::domain::imported_hash::ImportedHash;
+use crate::domain::integer::optional_whole;
 use crate::domain::paging::{Page, Paging};
 use crate::domain::password::{Context, NewPassword, Policy};
 use crate::domain::{Caller, DomainName, FieldError, LocalPart, MailAddress};
@@ -85,6 +86,7 @@ pub struct CreateAccount {
     pub password_hash: Option<String>,
     pub display_name: Option<String>,
     /// Default 2048.
+    #[serde(default, deserialize_with = "optional_whole")]
     pub quota_mb: Option<i32>,
     /// Default: all enabled.
     pub protocols: Option<Protocols>,
@@ -176,6 +178,7 @@ pub struct UpdateAccount {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub display_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "optional_whole")]
     pub quota_mb: Option<i32>,
     pub status: Option<AccountStatus>,
     /// Only the protocols named change.
