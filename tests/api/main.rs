@@ -20,3 +20,4 @@ mod operations;
 mod partners;
 mod passwords;
 mod profiles;
+mod roles;
