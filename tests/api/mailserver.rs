@@ -225,9 +225,15 @@ async fn the_mail_server_role_reads_the_views_and_nothing_else() {
         .fetch_one(&reader)
         .await
         .unwrap();
+    // The home is named by the account, not by its address.
+    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM accounts WHERE address = $1")
+        .bind(MAX)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(
         (home.as_str(), quota.as_str()),
-        ("/var/vmail/mustermann.at/max", "*:storage=2048M")
+        (format!("/var/vmail/{id}").as_str(), "*:storage=2048M")
     );
     let domains: Vec<String> = sqlx::query_scalar("SELECT domain FROM mailserver.postfix_domains")
         .fetch_all(&reader)
@@ -240,7 +246,7 @@ async fn the_mail_server_role_reads_the_views_and_nothing_else() {
     .fetch_one(&reader)
     .await
     .unwrap();
-    assert_eq!(maildir, "mustermann.at/max/Maildir/");
+    assert_eq!(maildir, format!("{id}/Maildir/"));
 
     for table in ["accounts", "domains", "api_keys", "audit_events"] {
         let denied = sqlx::query(&format!("SELECT 1 FROM public.{table} LIMIT 1"))
@@ -252,4 +258,27 @@ async fn the_mail_server_role_reads_the_views_and_nothing_else() {
         .execute(&reader)
         .await;
     assert!(write.is_err(), "the mail server role can write");
+}
+
+/// A mailbox belongs to its account, not to its address: a restored account finds its
+/// mail again, while an address purged and created anew starts with an empty mailbox
+/// instead of the previous owner's mail.
+#[tokio::test]
+async fn a_purged_address_created_anew_does_not_open_the_old_mail() {
+    let app = TestApp::with_account().await;
+    let dovecot = Dovecot::start(&app).await;
+    assert_eq!(dovecot.mailbox(MAX, STRONG_PASSWORD, "append").await, 1);
+
+    app.delete_account(MAX).await;
+    app.restore_account(MAX).await;
+    assert_eq!(dovecot.mailbox(MAX, STRONG_PASSWORD, "count").await, 1);
+
+    app.delete_account(MAX).await;
+    // The retention period ends; the next create purges the old account at once.
+    sqlx::query("UPDATE accounts SET purge_after = now() - interval '1 second'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    app.create_account("mustermann.at", "max").await;
+    assert_eq!(dovecot.mailbox(MAX, STRONG_PASSWORD, "count").await, 0);
 }

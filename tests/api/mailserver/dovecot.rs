@@ -168,7 +168,19 @@ impl Dovecot {
             .replace(
                 "connect = host=127.0.0.1 dbname=mailpanel user=dovecot password=change-me",
                 &format!("connect = host=127.0.0.1 dbname={database} user={READER_ROLE}"),
+            )
+            // The view's homes, under the test's folder instead of /var/vmail.
+            .replace(
+                "user_query = SELECT home, quota_rule",
+                &format!(
+                    "user_query = SELECT replace(home, '/var/vmail/', '{}/home/') AS home, quota_rule",
+                    dir.display()
+                ),
             );
+        assert!(
+            sql.contains("AS home, quota_rule"),
+            "deploy/dovecot's user_query changed"
+        );
         std::fs::write(dir.join("dovecot-sql.conf.ext"), sql).unwrap();
         let replacements = [
             (
@@ -219,11 +231,6 @@ impl Dovecot {
             (
                 "mail_gid = vmail".to_owned(),
                 "mail_gid = nogroup".to_owned(),
-            ),
-            // Homes from the userdb view live under /var/vmail; here, in the test's folder.
-            (
-                "userdb {\n  driver = sql\n".to_owned(),
-                format!("userdb {{\n  driver = sql\n  override_fields = home={d}/home/%d/%n\n"),
             ),
         ];
         let mut conf = std::fs::read_to_string(deploy.join("dovecot.conf")).unwrap();
@@ -295,6 +302,25 @@ impl Dovecot {
                 self.log()
             ),
         }
+    }
+
+    /// Appends a message to the user's INBOX (`append`) or not (`count`); the INBOX's
+    /// message count afterwards.
+    pub async fn mailbox(&self, user: &str, password: &str, action: &str) -> u32 {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mail/mailbox.py");
+        let out = tokio::process::Command::new("python3")
+            .arg(script)
+            .args([&self.ports.imaps.to_string(), user, password, action])
+            .output()
+            .await
+            .expect("python3 runs");
+        assert!(
+            out.status.success(),
+            "mailbox {action} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            self.log()
+        );
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
     }
 
     /// Every protocol over both kinds of encryption.
