@@ -94,7 +94,8 @@ async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
             app.run_until_stopped().await?;
         }
         Command::Migrate => {
-            store::database::prepare(&settings.database_url, 2).await?;
+            let pool = store::database::prepare(&settings.database_url, 2).await?;
+            crate::app::domains::backfill_unicode_names(&pool).await?;
             eprintln!("mailpanel: database is up to date");
         }
         Command::CreateApiKey {

@@ -10,7 +10,7 @@ use clap::builder::{RangedU64ValueParser, TypedValueParser};
 use clap::{Args, ValueEnum};
 use secrecy::SecretString;
 
-use crate::domain::{password, DomainName};
+use crate::domain::{password, routing, DomainName};
 
 /// Argon2id cost parameters (RFC 9106 / OWASP defaults).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Args)]
@@ -66,6 +66,10 @@ pub struct Settings {
     #[arg(long, env = "MAILPANEL_ACCOUNT_RETENTION_DAYS", default_value_t = 30,
           value_parser = ranged::<u32>(0..=3650))]
     pub account_retention_days: u32,
+    /// Most destinations of one alias, catch-all or forwarding.
+    #[arg(long, env = "MAILPANEL_MAX_DESTINATIONS", default_value_t = routing::DEFAULT_MAX_DESTINATIONS,
+          value_parser = ranged::<usize>(1..=routing::MAX_DESTINATIONS_CEILING as u64))]
+    pub max_destinations: usize,
     /// How often accounts past their retention are purged.
     #[arg(long, env = "MAILPANEL_PURGE_INTERVAL_SECS", default_value_t = 300,
           value_parser = ranged::<u64>(1..=86_400))]

@@ -82,6 +82,7 @@ impl ApiError {
                 Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
                 Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
                 Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+                Error::LimitReached(_) => (StatusCode::CONFLICT, "limit_reached"),
                 Error::PreconditionFailed => {
                     (StatusCode::PRECONDITION_FAILED, "precondition_failed")
                 }
@@ -137,7 +138,10 @@ impl ApiError {
                 }
                 // Never leak internals; the cause is logged with the request id.
                 Error::Internal(_) => "an internal error occurred; quote the request id".to_owned(),
-                Error::Forbidden(d) | Error::NotFound(d) | Error::Conflict(d) => d.clone(),
+                Error::Forbidden(d)
+                | Error::NotFound(d)
+                | Error::Conflict(d)
+                | Error::LimitReached(d) => d.clone(),
             },
             Self::MethodNotAllowed(allow) => format!("this resource allows {}", methods(allow)),
             Self::Malformed(d) => d.clone(),

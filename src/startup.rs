@@ -47,6 +47,7 @@ impl Application {
         let spec = routes::openapi::spec();
         let document = routes::openapi::spec_value();
         let settings = Arc::new(settings);
+        crate::app::domains::backfill_unicode_names(&pool).await?;
         let state = web::Data::new(App::start(settings.clone(), pool).await?);
         app::maintenance::spawn(state.clone().into_inner());
         let metrics = web::Data::new(Metrics::new()?);

@@ -4,11 +4,13 @@
 
 use chrono::SecondsFormat;
 
+use super::routing::{self, Claim};
 use super::{audit, domains, App, Error, Result, Write};
 use crate::domain::account::{AccountStatus, Protocols, ProtocolsChange, Quota};
 use crate::domain::imported_hash::ImportedHash;
 use crate::domain::paging::{Page, Paging};
 use crate::domain::password::NewPassword;
+use crate::domain::routing::Forwarding;
 use crate::domain::{Caller, DomainName, MailAddress, Role};
 use crate::store;
 use crate::store::accounts::AccountRow;
@@ -37,6 +39,15 @@ pub struct AccountChange {
     pub quota: Option<Quota>,
     pub status: Option<AccountStatus>,
     pub protocols: ProtocolsChange,
+    /// `Some(None)` ends forwarding.
+    pub forwarding: Option<Option<Forwarding>>,
+}
+
+/// A new local part for an account, in its domain.
+pub struct Rename {
+    pub local_part: crate::domain::LocalPart,
+    /// The old address goes on delivering to the account, as an alias.
+    pub keep_old_as_alias: bool,
 }
 
 /// The account at this address within the caller's reach, deleted ones included.
@@ -115,6 +126,11 @@ pub async fn create(app: &App, caller: &Caller, command: NewAccount) -> Result<A
             until.to_rfc3339_opts(SecondsFormat::Secs, true)
         )));
     }
+    let claim = Claim::Account {
+        local_part: local,
+        quota_mb: command.quota.mb(),
+    };
+    routing::claim(write.db(), &domain, claim).await?;
     let new = store::accounts::NewAccount {
         domain_id: domain.id,
         local_part: local,
@@ -163,6 +179,20 @@ pub async fn update(
     if expected.is_some_and(|v| v != current.version) {
         return Err(Error::PreconditionFailed);
     }
+    if let Some(Some(f)) = &change.forwarding {
+        if f.to.contains(address) {
+            return Err(Error::field(
+                "forwarding.to",
+                "routing_loop",
+                "an account cannot forward to itself; keep_copy keeps a copy in its mailbox",
+            ));
+        }
+    }
+    let forward_to = match &change.forwarding {
+        Some(Some(f)) => Some(Some((f.to.to_strings(), f.keep_copy))),
+        Some(None) => Some(None),
+        None => None,
+    };
     let stored = store::accounts::AccountChange {
         display_name: change.display_name.as_ref().map(|d| d.as_deref()),
         quota_mb: change.quota.map(Quota::mb),
@@ -170,19 +200,31 @@ pub async fn update(
         imap: change.protocols.imap,
         pop3: change.protocols.pop3,
         smtp: change.protocols.smtp,
+        forwarding: forward_to
+            .as_ref()
+            .map(|f| f.as_ref().map(|(to, keep)| (to.as_slice(), *keep))),
     };
     let mut write = Write::begin(app, &[Topic::Accounts]).await?;
+    if let Some(quota) = change.quota {
+        let extra_mb = i64::from(quota.mb()) - i64::from(current.quota_mb);
+        let domain = domains::find(app, caller, address.domain()).await?;
+        routing::claim(write.db(), &domain, Claim::Quota { extra_mb }).await?;
+    }
     if !store::accounts::update(write.db(), current.id, &stored, Some(current.version)).await? {
         return Err(Error::PreconditionFailed);
     }
     let row = reread(write.db(), current.id).await?;
     let address = row.address();
+    if matches!(change.forwarding, Some(Some(_))) {
+        routing::ensure_no_loop(write.db(), &address, "forwarding.to").await?;
+    }
     let mut event = audit::on_account(audit::by(caller, "account.updated"), &row, &address);
     event.details = serde_json::json!({
         "display_name": stored.display_name.is_some(),
         "quota_mb": stored.quota_mb,
         "status": stored.status,
         "protocols": {"imap": stored.imap, "pop3": stored.pop3, "smtp": stored.smtp},
+        "forwarding": forward_to.map(|f| f.map(|(to, keep_copy)| serde_json::json!({"to": to, "keep_copy": keep_copy}))),
     });
     write.record(&event).await?;
     write.commit().await?;
@@ -215,7 +257,12 @@ pub async fn restore(app: &App, caller: &Caller, address: &MailAddress) -> Resul
     if current.deleted_at.is_none() {
         return Err(Error::Conflict("the account is not deleted".into()));
     }
+    let domain = domains::find(app, caller, address.domain()).await?;
     let mut write = Write::begin(app, &[Topic::Accounts]).await?;
+    let claim = Claim::Restore {
+        quota_mb: current.quota_mb,
+    };
+    routing::claim(write.db(), &domain, claim).await?;
     if !store::accounts::restore(write.db(), current.id).await? {
         return Err(Error::NotFound(format!(
             "account {} is past its retention period",
@@ -224,7 +271,81 @@ pub async fn restore(app: &App, caller: &Caller, address: &MailAddress) -> Resul
     }
     let row = reread(write.db(), current.id).await?;
     let address = row.address();
+    // Its forwarding comes back too, and the routes may have changed meanwhile.
+    routing::ensure_no_loop(write.db(), &address, "forwarding.to").await?;
     let event = audit::on_account(audit::by(caller, "account.restored"), &row, &address);
+    write.record(&event).await?;
+    write.commit().await?;
+    Ok(row)
+}
+
+/// Gives an account a new local part in its domain. The mailbox is named by the
+/// account, not the address, so its mail, password and settings stay; with
+/// `keep_old_as_alias` the old address goes on delivering to it.
+#[tracing::instrument(skip_all, fields(address = %address))]
+pub async fn rename(
+    app: &App,
+    caller: &Caller,
+    address: &MailAddress,
+    command: Rename,
+    expected: Option<i32>,
+) -> Result<AccountRow> {
+    let current = find(app, caller, address).await?;
+    if current.deleted_at.is_some() {
+        return Err(Error::deleted_account());
+    }
+    if expected.is_some_and(|v| v != current.version) {
+        return Err(Error::PreconditionFailed);
+    }
+    let new_local = command.local_part.as_str();
+    if new_local == current.local_part {
+        return Err(Error::field(
+            "local_part",
+            "unchanged",
+            "is the account's local part already",
+        ));
+    }
+    let new_address = MailAddress::new(command.local_part.clone(), address.domain().clone())
+        .map_err(|e| Error::field("local_part", "too_long", format!("the address {e}")))?;
+    let domain = domains::find(app, caller, address.domain()).await?;
+    let mut write = Write::begin(app, &[Topic::Accounts]).await?;
+    store::accounts::purge_expired_address(write.db(), domain.id, new_local).await?;
+    routing::claim(
+        write.db(),
+        &domain,
+        Claim::Rename {
+            local_part: new_local,
+        },
+    )
+    .await?;
+    if !store::accounts::rename(write.db(), current.id, new_local, current.version).await? {
+        return Err(Error::PreconditionFailed);
+    }
+    let old = current.address();
+    if command.keep_old_as_alias {
+        routing::claim(
+            write.db(),
+            &domain,
+            Claim::Alias {
+                local_part: &current.local_part,
+            },
+        )
+        .await?;
+        let to = [new_address.to_string()];
+        let alias = store::aliases::NewAlias {
+            domain_id: domain.id,
+            local_part: &current.local_part,
+            destinations: &to,
+            active: true,
+            description: Some("kept after a rename"),
+        };
+        store::aliases::insert(write.db(), &alias).await?;
+    }
+    let row = reread(write.db(), current.id).await?;
+    let address = row.address();
+    routing::ensure_no_loop(write.db(), &address, "local_part").await?;
+    let mut event = audit::on_account(audit::by(caller, "account.renamed"), &row, &address);
+    event.details = serde_json::json!({ "from": old, "kept_as_alias": command.keep_old_as_alias });
     write.record(&event).await?;
     write.commit().await?;
     Ok(row)

@@ -33,7 +33,9 @@ pub fn thunderbird(app: &App, domain: &DomainName) -> Result<Bytes> {
         .caches
         .directory
         .rendered("thunderbird", domain.as_str(), |profile| {
-            thunderbird::document(domain.as_str(), &domain.to_unicode(), profile)
+            let login_domain = app.caches.directory.login_domain(domain.as_str());
+            let username = thunderbird::username(domain.as_str(), &login_domain);
+            thunderbird::document(domain.as_str(), &domain.to_unicode(), &username, profile)
         })
         .ok_or_else(not_hosted)?
         .map_err(anyhow::Error::from)?;
@@ -53,7 +55,7 @@ pub fn autodiscover(app: &App, address: &MailAddress) -> Result<Vec<u8>> {
         .ok_or_else(not_hosted)?
         .map_err(anyhow::Error::from)?;
     let template = std::str::from_utf8(&template).map_err(anyhow::Error::from)?;
-    let login = address.to_string();
+    let login = login_name(app, address);
     let escaped = quick_xml::escape::escape(login.as_str());
     Ok(template.replace(LOGIN_PLACEHOLDER, &escaped).into_bytes())
 }
@@ -64,15 +66,25 @@ pub struct AppleProfile {
     pub document: Vec<u8>,
 }
 
-/// An Apple profile for `address`, from `profile`.
+/// The user name `address` logs in with: itself, or for an alias domain the same
+/// local part at the target.
+fn login_name(app: &App, address: &MailAddress) -> String {
+    let domain = address.domain().as_str();
+    let login_domain = app.caches.directory.login_domain(domain);
+    format!("{}@{login_domain}", address.local_part())
+}
+
+/// An Apple profile for `address` logging in as `login`, from `profile`.
 pub fn apple_profile(
     app: &App,
     address: &str,
+    login: &str,
     display_name: Option<&str>,
     profile: &ServerProfile,
 ) -> Result<AppleProfile> {
     let id = mobileconfig::Identity {
         address,
+        login,
         display_name,
         organisation: &app.settings.profile_organisation,
     };
@@ -92,5 +104,6 @@ pub fn apple_profile(
 /// An Apple profile for any address of a hosted domain.
 pub fn apple_profile_for_address(app: &App, address: &MailAddress) -> Result<AppleProfile> {
     let profile = profile_for(app, address.domain())?;
-    apple_profile(app, &address.to_string(), None, &profile)
+    let login = login_name(app, address);
+    apple_profile(app, &address.to_string(), &login, None, &profile)
 }

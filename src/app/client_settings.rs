@@ -59,7 +59,13 @@ pub async fn account_apple_profile(
 ) -> Result<AppleProfile> {
     let (account, profile) = account_and_profile(app, caller, address).await?;
     let address = account.address();
-    apple_profile(app, &address, account.display_name.as_deref(), &profile)
+    apple_profile(
+        app,
+        &address,
+        &address,
+        account.display_name.as_deref(),
+        &profile,
+    )
 }
 
 /// The records the domain's zone should hold for mail and auto-configuration.

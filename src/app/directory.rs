@@ -18,6 +18,8 @@ struct Snapshot {
     profiles: HashMap<String, Arc<ServerProfile>>,
     /// A-label domain → its profile.
     domains: HashMap<String, Arc<ServerProfile>>,
+    /// Alias domain → the domain its users log in with.
+    login_domains: HashMap<String, String>,
 }
 
 /// Rendered auto-configuration documents, by kind and domain; emptied on every
@@ -48,12 +50,22 @@ impl Directory {
             .iter()
             .map(|r| (r.name.clone(), Arc::new(r.profile())))
             .collect();
-        let domains = profiles::domain_profiles(pool)
-            .await?
-            .into_iter()
-            .filter_map(|(domain, profile)| Some((domain, profiles.get(&profile)?.clone())))
-            .collect();
-        let snapshot = Arc::new(Snapshot { profiles, domains });
+        let rows = profiles::domain_profiles(pool).await?;
+        let mut domains = HashMap::with_capacity(rows.len());
+        let mut login_domains = HashMap::new();
+        for (domain, profile, target) in rows {
+            if let Some(target) = target {
+                login_domains.insert(domain.clone(), target);
+            }
+            if let Some(profile) = profiles.get(&profile) {
+                domains.insert(domain, profile.clone());
+            }
+        }
+        let snapshot = Arc::new(Snapshot {
+            profiles,
+            domains,
+            login_domains,
+        });
         if let Ok(mut current) = self.snapshot.write() {
             *current = snapshot;
         }
@@ -98,6 +110,16 @@ impl Directory {
     /// The profile of a hosted domain (A-label), `None` for a domain not hosted here.
     pub fn profile_for_domain(&self, domain: &str) -> Option<Arc<ServerProfile>> {
         self.snapshot().domains.get(domain).cloned()
+    }
+
+    /// The domain a hosted domain's users log in with: its target for an alias
+    /// domain, else itself.
+    pub fn login_domain(&self, domain: &str) -> String {
+        self.snapshot()
+            .login_domains
+            .get(domain)
+            .cloned()
+            .unwrap_or_else(|| domain.to_owned())
     }
 
     pub fn profile(&self, name: &str) -> Option<Arc<ServerProfile>> {

@@ -28,6 +28,9 @@ pub enum Error {
     NotFound(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The domain's package limit (accounts, aliases, quota) is used up.
+    #[error("limit reached: {0}")]
+    LimitReached(String),
     /// The object changed since the version the caller named.
     #[error("precondition failed")]
     PreconditionFailed,
@@ -122,6 +125,11 @@ fn on_constraint(name: &str) -> Option<Error> {
         }
         "domains_name_key" => conflict("this domain is already hosted here"),
         "accounts_address_key" => conflict("an account with this address already exists"),
+        "aliases_address_key" => conflict("an alias with this address already exists"),
+        "domains_alias_of_fkey" => {
+            conflict("alias domains point to this domain; delete them first")
+        }
+        "aliases_domain_id_fkey" | "catch_alls_domain_id_fkey" => Error::not_found("domain"),
         "customers_partner_id_fkey" => {
             conflict("the partner still has customers; delete them first")
         }

@@ -4,11 +4,13 @@
 //! refresh, all through [`Write`]. No HTTP type lives here.
 
 pub mod accounts;
+pub mod aliases;
 pub mod api_keys;
 pub mod audit;
 pub mod autoconfig;
 mod cache;
 pub mod caches;
+pub mod catch_all;
 pub mod client_settings;
 pub mod customers;
 pub mod directory;
@@ -18,6 +20,7 @@ pub mod maintenance;
 pub mod partners;
 pub mod passwords;
 pub mod profiles;
+pub mod routing;
 mod write;
 
 use std::sync::Arc;

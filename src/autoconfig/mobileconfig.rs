@@ -14,6 +14,8 @@ pub const CONTENT_TYPE: &str = "application/x-apple-aspen-config";
 
 pub struct Identity<'a> {
     pub address: &'a str,
+    /// The user name: the address, or for an alias domain the target's address.
+    pub login: &'a str,
     pub display_name: Option<&'a str>,
     /// Reverse-DNS prefix for `PayloadIdentifier`s.
     pub organisation: &'a str,
@@ -59,7 +61,7 @@ pub fn document(id: &Identity<'_>, profile: &ServerProfile) -> Option<Vec<u8>> {
         "IncomingMailServerUseSSL",
         (imap.security == Security::Tls).into(),
     );
-    put("IncomingMailServerUsername", id.address.into());
+    put("IncomingMailServerUsername", id.login.into());
     put(
         "OutgoingMailServerAuthentication",
         "EmailAuthPassword".into(),
@@ -73,7 +75,7 @@ pub fn document(id: &Identity<'_>, profile: &ServerProfile) -> Option<Vec<u8>> {
         "OutgoingMailServerUseSSL",
         (smtp.security == Security::Tls).into(),
     );
-    put("OutgoingMailServerUsername", id.address.into());
+    put("OutgoingMailServerUsername", id.login.into());
     put("OutgoingPasswordSameAsIncomingPassword", true.into());
 
     let mut root = Dictionary::new();

@@ -22,6 +22,7 @@ fn server(
     kind: &str,
     host: &str,
     e: Endpoint,
+    username: &str,
 ) -> std::io::Result<()> {
     w.create_element(element)
         .with_attribute(("type", kind))
@@ -35,16 +36,27 @@ fn server(
             w.create_element("authentication")
                 .write_text_content(BytesText::new("password-cleartext"))?;
             w.create_element("username")
-                .write_text_content(BytesText::new("%EMAILADDRESS%"))?;
+                .write_text_content(BytesText::new(username))?;
             Ok(())
         })?;
     Ok(())
+}
+
+/// The user name for addresses of a domain whose users log in with `login_domain`:
+/// the address itself, or for an alias domain its local part at the target.
+pub fn username(domain: &str, login_domain: &str) -> String {
+    if domain == login_domain {
+        "%EMAILADDRESS%".to_owned()
+    } else {
+        format!("%EMAILLOCALPART%@{login_domain}")
+    }
 }
 
 /// The document for `domain` (A-label), whatever the local part asked about.
 pub fn document(
     domain: &str,
     display_domain: &str,
+    username: &str,
     profile: &ServerProfile,
 ) -> std::io::Result<Vec<u8>> {
     let mut w = Writer::new(Cursor::new(Vec::new()));
@@ -69,11 +81,19 @@ pub fn document(
                                 protocol.as_str(),
                                 &profile.incoming_host,
                                 e,
+                                username,
                             )?;
                         }
                     }
                     for e in encrypted(profile, Protocol::Smtp) {
-                        server(w, "outgoingServer", "smtp", &profile.outgoing_host, e)?;
+                        server(
+                            w,
+                            "outgoingServer",
+                            "smtp",
+                            &profile.outgoing_host,
+                            e,
+                            username,
+                        )?;
                     }
                     Ok(())
                 })?;

@@ -11,6 +11,10 @@ use super::text;
 pub const MAX_QUOTA_MB: i32 = 10 * 1024 * 1024;
 pub const DEFAULT_QUOTA_MB: i32 = 2048;
 pub const MAX_DISPLAY_NAME: usize = 128;
+/// The highest package limit of accounts or aliases a domain may be given.
+pub const MAX_ITEMS_LIMIT: i64 = 1_000_000;
+/// The highest total quota a domain may be given, in MB (1 EB).
+pub const MAX_QUOTA_LIMIT: i64 = 1 << 40;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
 #[serde(rename_all = "snake_case")]

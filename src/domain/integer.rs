@@ -37,6 +37,16 @@ where
     Option::<Wrapped<T>>::deserialize(d).map(|w| w.map(|Wrapped(v)| v))
 }
 
+/// The same for a field where `null` means something (use with `#[serde(default)]`):
+/// absent is `None`, `null` is `Some(None)`.
+pub fn nullable_whole<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    optional_whole(d).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;

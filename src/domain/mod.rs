@@ -14,6 +14,7 @@ pub mod integer;
 pub mod paging;
 pub mod password;
 pub mod profile;
+pub mod routing;
 pub mod tenancy;
 pub mod text;
 

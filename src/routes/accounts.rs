@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{created, nullable, path, with_etag};
-use crate::app::accounts::{self as use_case, AccountChange, Credential, NewAccount};
+use crate::app::accounts::{self as use_case, AccountChange, Credential, NewAccount, Rename};
 use crate::app::{App, Error};
 use crate::domain::account::{self, AccountStatus, Protocols, ProtocolsChange, Quota};
 use crate::domain::field::collect;
@@ -18,6 +18,7 @@ use crate::domain::imported_hash::ImportedHash;
 use crate::domain::integer::optional_whole;
 use crate::domain::paging::{Page, Paging};
 use crate::domain::password::{Context, NewPassword, Policy};
+use crate::domain::routing::{Destinations, Forwarding};
 use crate::domain::{Caller, DomainName, FieldError, LocalPart, MailAddress};
 use crate::error::ApiError;
 use crate::extract::{if_match, Json, Query};
@@ -29,7 +30,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(show)
         .service(update)
         .service(remove)
-        .service(restore);
+        .service(restore)
+        .service(rename);
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -49,6 +51,35 @@ pub struct Account {
     /// Set while the account is deleted; it can be restored until `restorable_until`.
     pub deleted_at: Option<DateTime<Utc>>,
     pub restorable_until: Option<DateTime<Utc>>,
+    /// `null` when the account's mail is not forwarded.
+    pub forwarding: Option<ForwardingOut>,
+}
+
+/// Forwarding of an account's mail.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ForwardingOut {
+    pub to: Vec<String>,
+    /// The mailbox keeps a copy.
+    pub keep_copy: bool,
+}
+
+/// Forwarding to set: 1..=100 (configurable) addresses, local or external, not the
+/// account itself.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardingIn {
+    pub to: Vec<String>,
+    /// Keep a copy in the mailbox; default `true`.
+    pub keep_copy: Option<bool>,
+}
+
+impl ForwardingIn {
+    fn parse(self, max: usize) -> Result<Forwarding, Vec<FieldError>> {
+        Ok(Forwarding {
+            to: Destinations::parse("forwarding.to", &self.to, max)?,
+            keep_copy: self.keep_copy.unwrap_or(true),
+        })
+    }
 }
 
 impl From<AccountRow> for Account {
@@ -66,6 +97,10 @@ impl From<AccountRow> for Account {
             updated_at: r.updated_at,
             deleted_at: r.deleted_at,
             restorable_until: r.purge_after,
+            forwarding: r.forward_to.map(|to| ForwardingOut {
+                to,
+                keep_copy: r.forward_keep_copy,
+            }),
         }
     }
 }
@@ -183,26 +218,40 @@ pub struct UpdateAccount {
     pub status: Option<AccountStatus>,
     /// Only the protocols named change.
     pub protocols: Option<ProtocolsChange>,
+    /// Forward the account's mail; `null` ends forwarding. Refused with `422
+    /// routing_loop` when the mail would come back.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<ForwardingIn>)]
+    pub forwarding: Option<Option<ForwardingIn>>,
 }
 
-impl TryFrom<UpdateAccount> for AccountChange {
-    type Error = Vec<FieldError>;
-
-    fn try_from(b: UpdateAccount) -> Result<Self, Self::Error> {
+impl UpdateAccount {
+    fn into_change(self, max_destinations: usize) -> Result<AccountChange, Vec<FieldError>> {
+        let b = self;
         let display_name = match b.display_name {
             Some(Some(d)) => account::display_name(&d).map(|d| Some(Some(d))),
             Some(None) => Ok(Some(None)),
             None => Ok(None),
         };
         let quota = b.quota_mb.map(Quota::parse).transpose();
-        match (display_name, quota) {
-            (Ok(display_name), Ok(quota)) => Ok(Self {
+        let forwarding = match b.forwarding {
+            Some(Some(f)) => f.parse(max_destinations).map(|f| Some(Some(f))),
+            Some(None) => Ok(Some(None)),
+            None => Ok(None),
+        };
+        match (display_name, quota, forwarding) {
+            (Ok(display_name), Ok(quota), Ok(forwarding)) => Ok(AccountChange {
                 display_name,
                 quota,
                 status: b.status,
                 protocols: b.protocols.unwrap_or_default(),
+                forwarding,
             }),
-            (d, q) => Err(collect([d.err(), q.err()])),
+            (d, q, f) => {
+                let mut errors = collect([d.err(), q.err()]);
+                errors.extend(f.err().unwrap_or_default());
+                Err(errors)
+            }
         }
     }
 }
@@ -229,7 +278,7 @@ fn location(row: &AccountRow) -> String {
     responses((status = 201, body = Account, description = "Created", headers(("Location" = String), ("ETag" = String))),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such domain in reach"),
               (status = 409, body = crate::error::Problem, content_type = "application/problem+json",
-               description = "The address exists, or is held by a deleted account until it is purged")))]
+               description = "The address is an account or alias, or held by a deleted account until it is purged (`conflict`); or the domain's `max_accounts` or `max_quota_mb` is reached (`limit_reached`)")))]
 #[post("/v1/domains/{domain}/accounts")]
 async fn create(
     app: web::Data<App>,
@@ -278,12 +327,12 @@ async fn show(
     Ok(with_etag(StatusCode::OK, row.version, &Account::from(row)))
 }
 
-/// Change display name, quota, status or protocols; honours `If-Match`.
+/// Change display name, quota, status, protocols or forwarding; honours `If-Match`.
 #[utoipa::path(operation_id = "updateAccount", tag = "accounts", security(("api_key" = [])), params(("address" = String, Path), ("If-Match" = Option<String>, Header)),
     request_body = UpdateAccount,
     responses((status = 200, body = Account, description = "Updated", headers(("ETag" = String))),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such account in reach"),
-              (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "The account is deleted"),
+              (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "The account is deleted, or a larger quota would pass the domain's `max_quota_mb` (`limit_reached`)"),
               (status = 412, body = crate::error::Problem, content_type = "application/problem+json", description = "ETag mismatch")))]
 #[patch("/v1/accounts/{address}")]
 async fn update(
@@ -293,7 +342,7 @@ async fn update(
     address: web::Path<String>,
     body: Json<UpdateAccount>,
 ) -> Result<HttpResponse, ApiError> {
-    let change = AccountChange::try_from(body.0)?;
+    let change = body.0.into_change(app.settings.max_destinations)?;
     let address = path::address(&address)?;
     let row = use_case::update(&app, &caller, &address, change, if_match(&req)?).await?;
     Ok(with_etag(StatusCode::OK, row.version, &Account::from(row)))
@@ -318,7 +367,7 @@ async fn remove(
 #[utoipa::path(operation_id = "restoreAccount", tag = "accounts", security(("api_key" = [])), params(("address" = String, Path)),
     responses((status = 200, body = Account, description = "Restored", headers(("ETag" = String))),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such account in reach, or purged"),
-              (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "The account is not deleted")))]
+              (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "The account is not deleted, or the domain's limits are reached (`limit_reached`)")))]
 #[post("/v1/accounts/{address}/restore")]
 async fn restore(
     app: web::Data<App>,
@@ -327,4 +376,60 @@ async fn restore(
 ) -> Result<HttpResponse, ApiError> {
     let row = use_case::restore(&app, &caller, &path::address(&address)?).await?;
     Ok(with_etag(StatusCode::OK, row.version, &Account::from(row)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenameAccount {
+    /// The new local part in the same domain.
+    #[schema(example = "neu")]
+    pub local_part: String,
+    /// Keep the old address as an alias that delivers to the account (it counts
+    /// against the domain's `max_aliases`). Default `false`.
+    pub keep_old_as_alias: Option<bool>,
+}
+
+impl TryFrom<RenameAccount> for Rename {
+    type Error = FieldError;
+
+    fn try_from(b: RenameAccount) -> Result<Self, Self::Error> {
+        let local_part = LocalPart::parse(&b.local_part).map_err(|e| {
+            FieldError::new(
+                "local_part",
+                "invalid_local_part",
+                format!("local part {e}"),
+            )
+        })?;
+        Ok(Self {
+            local_part,
+            keep_old_as_alias: b.keep_old_as_alias.unwrap_or(false),
+        })
+    }
+}
+
+/// Give an account a new address in its domain. Its mailbox is named by the account,
+/// not the address, so mail, password and settings stay; honours `If-Match`.
+#[utoipa::path(operation_id = "renameAccount", tag = "accounts", security(("api_key" = [])), params(("address" = String, Path), ("If-Match" = Option<String>, Header)),
+    request_body = RenameAccount,
+    responses((status = 200, body = Account, description = "Renamed; `Location` names the new address", headers(("Location" = String), ("ETag" = String))),
+              (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such account in reach"),
+              (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "The new address is taken, the account is deleted, or `max_aliases` is reached (`limit_reached`)"),
+              (status = 412, body = crate::error::Problem, content_type = "application/problem+json", description = "ETag mismatch")))]
+#[post("/v1/accounts/{address}/rename")]
+async fn rename(
+    app: web::Data<App>,
+    caller: Caller,
+    req: HttpRequest,
+    address: web::Path<String>,
+    body: Json<RenameAccount>,
+) -> Result<HttpResponse, ApiError> {
+    let command = Rename::try_from(body.0)?;
+    let address = path::address(&address)?;
+    let row = use_case::rename(&app, &caller, &address, command, if_match(&req)?).await?;
+    let mut res = with_etag(StatusCode::OK, row.version, &Account::from(row.clone()));
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&location(&row)) {
+        res.headers_mut()
+            .insert(actix_web::http::header::LOCATION, value);
+    }
+    Ok(res)
 }

@@ -12,7 +12,9 @@ use uuid::Uuid;
 use super::{created, path, with_etag};
 use crate::app::domains::{self as use_case, Change, NewDomain};
 use crate::app::App;
+use crate::domain::account::{MAX_ITEMS_LIMIT, MAX_QUOTA_LIMIT};
 use crate::domain::field::collect;
+use crate::domain::integer::nullable_whole;
 use crate::domain::paging::{Page, Paging};
 use crate::domain::profile::MAX_NAME_LEN;
 use crate::domain::{text, Caller, DomainName, FieldError};
@@ -38,6 +40,18 @@ pub struct Domain {
     pub server_profile: String,
     /// Live (not deleted) accounts.
     pub account_count: i64,
+    pub alias_count: i64,
+    /// The sum of the live accounts' quotas, in MB.
+    pub quota_mb_allocated: i64,
+    /// For an alias domain, the domain its mail goes to (`x@this` is delivered as
+    /// `x@alias_of`); `null` for an ordinary domain.
+    pub alias_of: Option<String>,
+    /// Package limits; `null` is unlimited. Creating past a limit answers `409
+    /// limit_reached`. A limit set below what is used already blocks growth only.
+    pub max_accounts: Option<i32>,
+    pub max_aliases: Option<i32>,
+    /// The most the live accounts' quotas may add up to, in MB.
+    pub max_quota_mb: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -50,6 +64,12 @@ impl From<DomainRow> for Domain {
             customer_id: r.customer_id,
             server_profile: r.server_profile,
             account_count: r.account_count,
+            alias_count: r.alias_count,
+            quota_mb_allocated: r.quota_mb_allocated,
+            alias_of: r.alias_of,
+            max_accounts: r.max_accounts,
+            max_aliases: r.max_aliases,
+            max_quota_mb: r.max_quota_mb,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
@@ -61,10 +81,16 @@ impl From<DomainRow> for Domain {
 pub struct CreateDomain {
     /// Unicode or A-label.
     pub name: String,
-    /// Required for admin and partner keys; a customer key creates its own domains.
+    /// Required for admin and partner keys, except for an alias domain (which
+    /// belongs to its target's customer); a customer key creates its own domains.
     pub customer_id: Option<Uuid>,
-    /// Default `default`.
+    /// Default `default` (for an alias domain: its target's).
     pub server_profile: Option<String>,
+    /// Makes this an alias domain of a hosted domain in reach (Unicode or A-label):
+    /// `x@this` is delivered as `x@alias_of` for every account and alias there, and
+    /// auto-configuration answers with the target's user name. An alias domain holds
+    /// no accounts, aliases or catch-all of its own.
+    pub alias_of: Option<String>,
 }
 
 fn profile_name(raw: Option<&str>) -> Result<Option<String>, FieldError> {
@@ -78,13 +104,23 @@ impl TryFrom<CreateDomain> for NewDomain {
         let name = DomainName::parse(&b.name)
             .map_err(|e| FieldError::new("name", "invalid_domain", format!("domain name {e}")));
         let profile = profile_name(b.server_profile.as_deref());
-        match (name, profile) {
-            (Ok(name), Ok(server_profile)) => Ok(Self {
+        let alias_of = b
+            .alias_of
+            .as_deref()
+            .map(|a| {
+                DomainName::parse(a).map_err(|e| {
+                    FieldError::new("alias_of", "invalid_domain", format!("domain name {e}"))
+                })
+            })
+            .transpose();
+        match (name, profile, alias_of) {
+            (Ok(name), Ok(server_profile), Ok(alias_of)) => Ok(Self {
                 name,
                 customer_id: b.customer_id,
                 server_profile,
+                alias_of,
             }),
-            (n, p) => Err(collect([n.err(), p.err()])),
+            (n, p, a) => Err(collect([n.err(), p.err(), a.err()])),
         }
     }
 }
@@ -93,8 +129,57 @@ impl TryFrom<CreateDomain> for NewDomain {
 #[serde(deny_unknown_fields)]
 pub struct UpdateDomain {
     pub server_profile: Option<String>,
-    /// Move the domain to another customer in reach.
+    /// Move the domain (and its alias domains) to another customer in reach.
     pub customer_id: Option<Uuid>,
+    /// `null` makes it unlimited.
+    #[serde(default, deserialize_with = "nullable_whole")]
+    #[schema(value_type = Option<i32>)]
+    pub max_accounts: Option<Option<i32>>,
+    /// `null` makes it unlimited.
+    #[serde(default, deserialize_with = "nullable_whole")]
+    #[schema(value_type = Option<i32>)]
+    pub max_aliases: Option<Option<i32>>,
+    /// `null` makes it unlimited.
+    #[serde(default, deserialize_with = "nullable_whole")]
+    #[schema(value_type = Option<i64>)]
+    pub max_quota_mb: Option<Option<i64>>,
+}
+
+impl TryFrom<UpdateDomain> for Change {
+    type Error = Vec<FieldError>;
+
+    fn try_from(b: UpdateDomain) -> Result<Self, Self::Error> {
+        let profile = profile_name(b.server_profile.as_deref());
+        let accounts = limit("max_accounts", b.max_accounts, MAX_ITEMS_LIMIT);
+        let aliases = limit("max_aliases", b.max_aliases, MAX_ITEMS_LIMIT);
+        let quota = limit("max_quota_mb", b.max_quota_mb, MAX_QUOTA_LIMIT);
+        match (profile, accounts, aliases, quota) {
+            (Ok(server_profile), Ok(max_accounts), Ok(max_aliases), Ok(max_quota_mb)) => Ok(Self {
+                server_profile,
+                customer_id: b.customer_id,
+                max_accounts,
+                max_aliases,
+                max_quota_mb,
+            }),
+            (p, a, l, q) => Err(collect([p.err(), a.err(), l.err(), q.err()])),
+        }
+    }
+}
+
+/// A package limit: absent, `null` (unlimited) or 0..=max.
+fn limit<T: Copy + PartialOrd + Into<i64>>(
+    field: &str,
+    value: Option<Option<T>>,
+    max: i64,
+) -> Result<Option<Option<T>>, FieldError> {
+    match value {
+        Some(Some(n)) if n.into() < 0 || n.into() > max => Err(FieldError::new(
+            field,
+            "out_of_range",
+            format!("must be between 0 and {max}, or null for unlimited"),
+        )),
+        v => Ok(v),
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -153,11 +238,13 @@ async fn show(
     Ok(with_etag(StatusCode::OK, row.version, &Domain::from(row)))
 }
 
-/// Change a domain's server profile or owner; honours `If-Match`.
+/// Change a domain's server profile, owner or package limits (admin and partner
+/// keys); honours `If-Match`.
 #[utoipa::path(operation_id = "updateDomain", tag = "domains", security(("api_key" = ["admin", "partner"])), params(("domain" = String, Path), ("If-Match" = Option<String>, Header)),
     request_body = UpdateDomain,
     responses((status = 200, body = Domain, description = "Updated"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such domain in reach"),
+              (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "An alias domain has no limits or owner of its own"),
               (status = 412, body = crate::error::Problem, content_type = "application/problem+json", description = "ETag mismatch")))]
 #[patch("/v1/domains/{domain}")]
 async fn update(
@@ -167,10 +254,7 @@ async fn update(
     domain: web::Path<String>,
     body: Json<UpdateDomain>,
 ) -> Result<HttpResponse, ApiError> {
-    let change = Change {
-        server_profile: profile_name(body.0.server_profile.as_deref())?,
-        customer_id: body.0.customer_id,
-    };
+    let change = Change::try_from(body.0)?;
     let domain = path::domain(&domain)?;
     let row = use_case::update(&app, &caller, &domain, change, if_match(&req)?).await?;
     Ok(with_etag(StatusCode::OK, row.version, &Domain::from(row)))
@@ -181,7 +265,7 @@ async fn update(
 #[utoipa::path(operation_id = "deleteDomain", tag = "domains", security(("api_key" = [])), params(("domain" = String, Path)),
     responses((status = 204, description = "Deleted"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such domain in reach"),
-              (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "The domain still has accounts")))]
+              (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "The domain still has accounts, or alias domains point to it")))]
 #[delete("/v1/domains/{domain}")]
 async fn remove(
     app: web::Data<App>,

@@ -4,9 +4,11 @@
 //! is here.
 
 pub mod accounts;
+pub mod aliases;
 pub mod api_keys;
 pub mod audit;
 pub mod autoconfig;
+pub mod catch_all;
 pub mod client_settings;
 pub mod customers;
 pub mod domains;
@@ -41,6 +43,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     api_keys::configure(cfg);
     domains::configure(cfg);
     accounts::configure(cfg);
+    aliases::configure(cfg);
+    catch_all::configure(cfg);
     passwords::configure(cfg);
     profiles::configure(cfg);
     audit::configure(cfg);

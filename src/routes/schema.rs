@@ -5,14 +5,15 @@
 
 use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::Operation;
-use utoipa::openapi::schema::{Schema, SchemaFormat, SchemaType, Type};
+use utoipa::openapi::schema::{ArrayItems, Schema, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::{OpenApi, RefOr};
 use utoipa::Number;
 
 use crate::app::passwords::MAX_CURRENT_LEN;
-use crate::domain::account::{MAX_DISPLAY_NAME, MAX_QUOTA_MB};
+use crate::domain::account::{MAX_DISPLAY_NAME, MAX_ITEMS_LIMIT, MAX_QUOTA_LIMIT, MAX_QUOTA_MB};
 use crate::domain::address::{MAX_ADDRESS_LEN, MAX_LOCAL_LEN};
 use crate::domain::paging::{MAX_CURSOR_LEN, MAX_LIMIT};
+use crate::domain::routing::{DEFAULT_MAX_DESTINATIONS, MAX_DESCRIPTION};
 use crate::domain::text::{
     MAX_CUSTOMER_NAME, MAX_EXTERNAL_REF, MAX_KEY_DESCRIPTION, MAX_PARTNER_NAME, MAX_SEARCH,
 };
@@ -34,9 +35,11 @@ enum Bound {
     Range(i64, i64),
     /// At least and at most this many items.
     Items(usize, usize),
+    /// At least and at most this many mail addresses.
+    Addresses(usize, usize),
 }
 
-use Bound::{Format, Items, Length, OneOf, Pattern, Range, Text};
+use Bound::{Addresses, Format, Items, Length, OneOf, Pattern, Range, Text};
 
 /// Free text: some visible character, no control character (what `text::bounded` keeps).
 const TEXT: &str = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$";
@@ -74,7 +77,19 @@ const FIELDS: &[(&str, &str, Bound)] = &[
     ("CreateApiKey", "description", Pattern(PLAIN, MAX_KEY_DESCRIPTION)),
     ("CreateDomain", "name", Format("idn-hostname", MAX_HOST)),
     ("CreateDomain", "server_profile", Pattern(PROFILE_NAME, MAX_PROFILE)),
+    ("CreateDomain", "alias_of", Format("idn-hostname", MAX_HOST)),
     ("UpdateDomain", "server_profile", Pattern(PROFILE_NAME, MAX_PROFILE)),
+    ("UpdateDomain", "max_accounts", Range(0, MAX_ITEMS_LIMIT)),
+    ("UpdateDomain", "max_aliases", Range(0, MAX_ITEMS_LIMIT)),
+    ("UpdateDomain", "max_quota_mb", Range(0, MAX_QUOTA_LIMIT)),
+    ("RenameAccount", "local_part", Pattern(DOT_ATOM, MAX_LOCAL_LEN)),
+    ("ForwardingIn", "to", Addresses(1, DEFAULT_MAX_DESTINATIONS)),
+    ("CreateAlias", "local_part", Pattern(DOT_ATOM, MAX_LOCAL_LEN)),
+    ("CreateAlias", "destinations", Addresses(1, DEFAULT_MAX_DESTINATIONS)),
+    ("CreateAlias", "description", Text(MAX_DESCRIPTION)),
+    ("UpdateAlias", "destinations", Addresses(1, DEFAULT_MAX_DESTINATIONS)),
+    ("UpdateAlias", "description", Text(MAX_DESCRIPTION)),
+    ("SetCatchAll", "destinations", Addresses(1, DEFAULT_MAX_DESTINATIONS)),
     ("SetPassword", "password", Length(password::MAX_LEN)),
     ("ChangePassword", "address", Format("email", MAX_ADDRESS_LEN)),
     ("ChangePassword", "current_password", Length(MAX_CURRENT_LEN)),
@@ -105,8 +120,8 @@ const PARAMETERS: &[(&str, Bound)] = &[
     ("format", OneOf(&["json", "zone"])),
 ];
 
-fn bound(schema: &mut Schema, bound: Bound) -> bool {
-    match (schema, bound) {
+fn bound(schema: &mut Schema, b: Bound) -> bool {
+    match (schema, b) {
         (Schema::Object(o), Length(n)) => o.max_length = Some(n),
         (Schema::Object(o), Text(n)) => {
             o.min_length = Some(1);
@@ -131,6 +146,17 @@ fn bound(schema: &mut Schema, bound: Bound) -> bool {
         (Schema::Array(a), Items(min, max)) => {
             a.min_items = Some(min);
             a.max_items = Some(max);
+        }
+        (Schema::Array(a), Addresses(min, max)) => {
+            a.min_items = Some(min);
+            a.max_items = Some(max);
+            let ArrayItems::RefOrSchema(item) = &mut a.items else {
+                return false;
+            };
+            let RefOr::T(item) = item.as_mut() else {
+                return false;
+            };
+            return bound(item, Format("email", MAX_ADDRESS_LEN));
         }
         _ => return false,
     }

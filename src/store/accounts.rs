@@ -30,6 +30,9 @@ pub struct AccountRow {
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
     pub purge_after: Option<DateTime<Utc>>,
+    /// Forwarding destinations; `None` is no forwarding.
+    pub forward_to: Option<Vec<String>>,
+    pub forward_keep_copy: bool,
 }
 
 impl AccountRow {
@@ -49,7 +52,8 @@ impl AccountRow {
 const SELECT: &str =
     "SELECT a.id, a.domain_id, d.name AS domain, d.customer_id, c.partner_id, a.local_part,
         a.display_name, a.quota_mb, a.status, a.imap_enabled, a.pop3_enabled, a.smtp_enabled,
-        a.password_changed_at, a.version, a.created_at, a.updated_at, a.deleted_at, a.purge_after
+        a.password_changed_at, a.version, a.created_at, a.updated_at, a.deleted_at, a.purge_after,
+        a.forward_to, a.forward_keep_copy
     FROM accounts a JOIN domains d ON d.id = a.domain_id JOIN customers c ON c.id = d.customer_id";
 
 pub struct NewAccount<'a> {
@@ -183,6 +187,8 @@ pub struct AccountChange<'a> {
     pub imap: Option<bool>,
     pub pop3: Option<bool>,
     pub smtp: Option<bool>,
+    /// `Some(None)` ends forwarding; `Some(Some((to, keep_copy)))` sets it.
+    pub forwarding: Option<Option<(&'a [String], bool)>>,
 }
 
 /// Applies a change to a live account whose version is still `expected` (when given).
@@ -200,6 +206,8 @@ pub async fn update(
             imap_enabled = coalesce($6, imap_enabled),
             pop3_enabled = coalesce($7, pop3_enabled),
             smtp_enabled = coalesce($8, smtp_enabled),
+            forward_to = CASE WHEN $10 THEN $11 ELSE forward_to END,
+            forward_keep_copy = CASE WHEN $10 THEN coalesce($12, true) ELSE forward_keep_copy END,
             version = version + 1, updated_at = now()
          WHERE id = $1 AND deleted_at IS NULL AND ($9::int IS NULL OR version = $9)",
     )
@@ -211,6 +219,29 @@ pub async fn update(
     .bind(change.imap)
     .bind(change.pop3)
     .bind(change.smtp)
+    .bind(expected)
+    .bind(change.forwarding.is_some())
+    .bind(change.forwarding.flatten().map(|(to, _)| to))
+    .bind(change.forwarding.flatten().map(|(_, keep)| keep))
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Gives a live account a new local part in its domain; its mailbox (named by the
+/// id), password and settings stay.
+pub async fn rename(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    local_part: &str,
+    expected: i32,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE accounts SET local_part = $2, version = version + 1, updated_at = now()
+         WHERE id = $1 AND deleted_at IS NULL AND version = $3",
+    )
+    .bind(id)
+    .bind(local_part)
     .bind(expected)
     .execute(db)
     .await?;

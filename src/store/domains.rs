@@ -16,6 +16,14 @@ pub struct DomainRow {
     pub partner_id: Option<Uuid>,
     pub server_profile: String,
     pub account_count: i64,
+    pub alias_count: i64,
+    /// The sum of the live accounts' quotas.
+    pub quota_mb_allocated: i64,
+    /// The target's name, for an alias domain.
+    pub alias_of: Option<String>,
+    pub max_accounts: Option<i32>,
+    pub max_aliases: Option<i32>,
+    pub max_quota_mb: Option<i64>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -23,24 +31,55 @@ pub struct DomainRow {
 
 const SELECT: &str = "SELECT d.id, d.name, d.customer_id, c.partner_id, d.server_profile,
         (SELECT count(*) FROM accounts a WHERE a.domain_id = d.id AND a.deleted_at IS NULL) AS account_count,
+        (SELECT count(*) FROM aliases l WHERE l.domain_id = d.id) AS alias_count,
+        (SELECT coalesce(sum(a.quota_mb), 0)::bigint FROM accounts a
+          WHERE a.domain_id = d.id AND a.deleted_at IS NULL) AS quota_mb_allocated,
+        (SELECT t.name FROM domains t WHERE t.id = d.alias_of) AS alias_of,
+        d.max_accounts, d.max_aliases, d.max_quota_mb,
         d.version, d.created_at, d.updated_at
     FROM domains d JOIN customers c ON c.id = d.customer_id";
 
-pub async fn insert(
-    db: impl PgExecutor<'_>,
-    name: &str,
-    customer_id: Uuid,
-    server_profile: &str,
-) -> sqlx::Result<Uuid> {
+pub struct NewDomain<'a> {
+    pub name: &'a str,
+    pub name_unicode: &'a str,
+    pub customer_id: Uuid,
+    pub server_profile: &'a str,
+    pub alias_of: Option<Uuid>,
+}
+
+pub async fn insert(db: impl PgExecutor<'_>, d: &NewDomain<'_>) -> sqlx::Result<Uuid> {
     sqlx::query_scalar(
-        "INSERT INTO domains (id, name, customer_id, server_profile) VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO domains (id, name, name_unicode, customer_id, server_profile, alias_of)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(Uuid::now_v7())
-    .bind(name)
-    .bind(customer_id)
-    .bind(server_profile)
+    .bind(d.name)
+    .bind(d.name_unicode)
+    .bind(d.customer_id)
+    .bind(d.server_profile)
+    .bind(d.alias_of)
     .fetch_one(db)
     .await
+}
+
+/// Domains created before the Unicode name was kept, a batch at a time.
+pub async fn without_unicode_name(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(Uuid, String)>> {
+    sqlx::query_as("SELECT id, name FROM domains WHERE name_unicode IS NULL LIMIT 1000")
+        .fetch_all(db)
+        .await
+}
+
+pub async fn set_unicode_name(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    unicode: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE domains SET name_unicode = $2 WHERE id = $1")
+        .bind(id)
+        .bind(unicode)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 pub async fn get(
@@ -80,6 +119,10 @@ pub async fn list(
 pub struct DomainChange<'a> {
     pub server_profile: Option<&'a str>,
     pub customer_id: Option<Uuid>,
+    /// For each limit: `Some(None)` makes it unlimited.
+    pub max_accounts: Option<Option<i32>>,
+    pub max_aliases: Option<Option<i32>>,
+    pub max_quota_mb: Option<Option<i64>>,
 }
 
 /// Applies a change if the version is still `expected`; `false` when it is not.
@@ -91,13 +134,23 @@ pub async fn update(
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "UPDATE domains SET server_profile = coalesce($2, server_profile),
-                customer_id = coalesce($3, customer_id), version = version + 1, updated_at = now()
+                customer_id = coalesce($3, customer_id),
+                max_accounts = CASE WHEN $5 THEN $6 ELSE max_accounts END,
+                max_aliases = CASE WHEN $7 THEN $8 ELSE max_aliases END,
+                max_quota_mb = CASE WHEN $9 THEN $10 ELSE max_quota_mb END,
+                version = version + 1, updated_at = now()
          WHERE id = $1 AND ($4::int IS NULL OR version = $4)",
     )
     .bind(id)
     .bind(change.server_profile)
     .bind(change.customer_id)
     .bind(expected)
+    .bind(change.max_accounts.is_some())
+    .bind(change.max_accounts.flatten())
+    .bind(change.max_aliases.is_some())
+    .bind(change.max_aliases.flatten())
+    .bind(change.max_quota_mb.is_some())
+    .bind(change.max_quota_mb.flatten())
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -121,4 +174,18 @@ pub async fn delete_if_empty(conn: &mut sqlx::PgConnection, id: Uuid) -> sqlx::R
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Alias domains follow their target to a new owner.
+pub async fn move_alias_domains(
+    db: impl PgExecutor<'_>,
+    target_id: Uuid,
+    customer_id: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE domains SET customer_id = $2, version = version + 1, updated_at = now() WHERE alias_of = $1")
+        .bind(target_id)
+        .bind(customer_id)
+        .execute(db)
+        .await?;
+    Ok(())
 }

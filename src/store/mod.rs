@@ -3,8 +3,10 @@
 //! tenant's object filters by the reach, so a foreign object is simply not found.
 
 pub mod accounts;
+pub mod aliases;
 pub mod api_keys;
 pub mod audit;
+pub mod catch_alls;
 pub mod customers;
 pub mod database;
 pub mod domains;
@@ -12,6 +14,7 @@ pub mod idempotency;
 pub mod notify;
 pub mod partners;
 pub mod profiles;
+pub mod routing;
 pub mod throttle;
 
 use crate::domain::paging::Paging;

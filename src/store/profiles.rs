@@ -98,8 +98,15 @@ pub async fn delete(db: impl PgExecutor<'_>, name: &str) -> sqlx::Result<bool> {
 }
 
 /// Every hosted domain with its profile's name.
-pub async fn domain_profiles(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(String, String)>> {
-    sqlx::query_as("SELECT name, server_profile FROM domains")
-        .fetch_all(db)
-        .await
+/// Every hosted domain with its profile and, for an alias domain, its target (whose
+/// profile it uses, and whose user names its users log in with).
+pub async fn domain_profiles(
+    db: impl PgExecutor<'_>,
+) -> sqlx::Result<Vec<(String, String, Option<String>)>> {
+    sqlx::query_as(
+        "SELECT d.name, coalesce(t.server_profile, d.server_profile), t.name
+         FROM domains d LEFT JOIN domains t ON t.id = d.alias_of",
+    )
+    .fetch_all(db)
+    .await
 }

@@ -21,3 +21,4 @@ mod partners;
 mod passwords;
 mod profiles;
 mod roles;
+mod routing;

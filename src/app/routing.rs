@@ -1,0 +1,181 @@
+//! The rules every address and route obeys, whichever use case writes it: an
+//! address is an account or an alias, never both; a domain's package limits hold
+//! exactly under concurrency; and no route sends mail round in a loop. Each check
+//! runs inside the writing transaction, after the locks that make it exact.
+
+use std::collections::{HashMap, HashSet};
+
+use sqlx::PgConnection;
+
+use super::{Error, Result};
+use crate::store::domains::DomainRow;
+use crate::store::routing::{self, Holder, Slots};
+
+/// Mail that is passed on more often than this is refused by Postfix as well
+/// (`virtual_alias_recursion_limit` and `virtual_alias_expansion_limit` are 1000).
+const MAX_ROUTE_NODES: usize = 1000;
+
+/// What a write wants of a domain.
+pub enum Claim<'a> {
+    /// A new address for an account with this quota.
+    Account { local_part: &'a str, quota_mb: i32 },
+    /// A new address for an alias.
+    Alias { local_part: &'a str },
+    /// A new address for an existing account.
+    Rename { local_part: &'a str },
+    /// More quota for an existing account (`extra_mb` may be negative).
+    Quota { extra_mb: i64 },
+    /// An account brought back with its quota.
+    Restore { quota_mb: i32 },
+}
+
+pub fn limit_reached(what: String) -> Error {
+    Error::LimitReached(what)
+}
+
+/// Locks the domain's slots (so concurrent claims queue behind each other) and
+/// checks the claim against the limits and the addresses already held.
+pub async fn claim(db: &mut PgConnection, domain: &DomainRow, claim: Claim<'_>) -> Result<Slots> {
+    let slots = routing::lock_slots(db, domain.id)
+        .await?
+        .ok_or_else(|| Error::not_found("domain"))?;
+    if slots.alias_of.is_some() {
+        return Err(Error::Conflict(format!(
+            "{} is an alias domain of {}; add addresses to that domain",
+            domain.name,
+            domain.alias_of.as_deref().unwrap_or("another domain")
+        )));
+    }
+    let extra_quota = match claim {
+        Claim::Account {
+            local_part,
+            quota_mb,
+        } => {
+            address_free(db, domain, local_part).await?;
+            check(
+                slots.max_accounts.map(i64::from),
+                slots.accounts + 1,
+                "accounts",
+            )?;
+            i64::from(quota_mb)
+        }
+        Claim::Restore { quota_mb } => {
+            check(
+                slots.max_accounts.map(i64::from),
+                slots.accounts + 1,
+                "accounts",
+            )?;
+            i64::from(quota_mb)
+        }
+        Claim::Alias { local_part } => {
+            address_free(db, domain, local_part).await?;
+            check(
+                slots.max_aliases.map(i64::from),
+                slots.aliases + 1,
+                "aliases",
+            )?;
+            0
+        }
+        Claim::Rename { local_part } => {
+            address_free(db, domain, local_part).await?;
+            0
+        }
+        Claim::Quota { extra_mb } => extra_mb,
+    };
+    if extra_quota > 0 {
+        let wanted = slots.quota_mb + extra_quota;
+        if let Some(max) = slots.max_quota_mb.filter(|max| wanted > *max) {
+            return Err(limit_reached(format!(
+                "the domain's quota would be {wanted} MB of its {max} MB; \
+                 {} MB are left",
+                (max - slots.quota_mb).max(0)
+            )));
+        }
+    }
+    Ok(slots)
+}
+
+fn check(max: Option<i64>, wanted: i64, what: &str) -> Result<()> {
+    match max {
+        Some(max) if wanted > max => Err(limit_reached(format!(
+            "the domain may have at most {max} {what}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+async fn address_free(db: &mut PgConnection, domain: &DomainRow, local_part: &str) -> Result<()> {
+    let address = format!("{local_part}@{}", domain.name);
+    match routing::holder(db, domain.id, local_part).await? {
+        None => Ok(()),
+        Some(Holder::Account) => Err(Error::Conflict(format!("{address} is an account"))),
+        Some(Holder::DeletedAccount) => Err(Error::Conflict(format!(
+            "{address} belongs to a deleted account that can still be restored"
+        ))),
+        Some(Holder::Alias) => Err(Error::Conflict(format!("{address} is an alias"))),
+    }
+}
+
+/// Refuses (`422`, on `field`) routes that bring mail back to where it has been,
+/// following them as Postfix would, from the views as this transaction sees them.
+/// Serialised with every other route write, so two writes cannot close a loop
+/// between them.
+pub async fn ensure_no_loop(db: &mut PgConnection, source: &str, field: &str) -> Result<()> {
+    routing::lock_routes(db).await?;
+    let mut hops: HashMap<String, Vec<String>> = HashMap::new();
+    // Depth-first, with the path so far: a node met again on its own path is a loop;
+    // a node whose routes were all followed without one need not be followed again.
+    let mut finished: HashSet<String> = HashSet::new();
+    let mut path: Vec<String> = vec![source.to_owned()];
+    let mut pending: Vec<Vec<String>> = vec![next(db, &mut hops, source).await?];
+    while let Some(children) = pending.last_mut() {
+        let Some(child) = children.pop() else {
+            pending.pop();
+            finished.extend(path.pop());
+            continue;
+        };
+        if finished.contains(&child) {
+            continue;
+        }
+        if let Some(at) = path.iter().position(|p| *p == child) {
+            let mut cycle = path[at..].to_vec();
+            cycle.push(child);
+            return Err(Error::field(
+                field,
+                "routing_loop",
+                format!("mail would go round in a loop: {}", cycle.join(" → ")),
+            ));
+        }
+        if hops.len() >= MAX_ROUTE_NODES {
+            return Err(Error::field(
+                field,
+                "routing_too_deep",
+                format!("mail would pass more than {MAX_ROUTE_NODES} addresses"),
+            ));
+        }
+        let grandchildren = next(db, &mut hops, &child).await?;
+        path.push(child);
+        pending.push(grandchildren);
+    }
+    Ok(())
+}
+
+/// The next addresses after `address`, without `address` itself (a mailbox that
+/// keeps a copy names itself: that copy is delivered, not passed on).
+async fn next(
+    db: &mut PgConnection,
+    seen: &mut HashMap<String, Vec<String>>,
+    address: &str,
+) -> Result<Vec<String>> {
+    if let Some(known) = seen.get(address) {
+        return Ok(known.clone());
+    }
+    let found: Vec<String> = routing::next_hops(db, address)
+        .await?
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|a| a != address)
+        .collect();
+    seen.insert(address.to_owned(), found.clone());
+    Ok(found)
+}
