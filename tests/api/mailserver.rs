@@ -282,3 +282,23 @@ async fn a_purged_address_created_anew_does_not_open_the_old_mail() {
     app.create_account("mustermann.at", "max").await;
     assert_eq!(dovecot.mailbox(MAX, STRONG_PASSWORD, "count").await, 0);
 }
+
+/// A user of an international domain may type the address in Unicode, as people do,
+/// or as the A-label mail clients send: both log in, to one and the same mailbox.
+#[tokio::test]
+async fn unicode_and_a_label_user_names_open_one_mailbox() {
+    let app = TestApp::spawn().await;
+    let c = app.create_customer("Müller", None).await;
+    app.create_domain("müller.at", &c).await;
+    app.create_account("müller.at", "max").await;
+    let dovecot = Dovecot::start(&app).await;
+    let unicode = "max@müller.at";
+    let a_label = "max@xn--mller-kva.at";
+    for user in [unicode, a_label] {
+        let results = dovecot.logins(user, STRONG_PASSWORD).await;
+        assert!(all(&results, true), "{user}: {results:?}\n{}", dovecot.log());
+    }
+    assert_eq!(dovecot.mailbox(unicode, STRONG_PASSWORD, "append").await, 1);
+    assert_eq!(dovecot.mailbox(a_label, STRONG_PASSWORD, "count").await, 1);
+    assert!(!dovecot.login("imap", "tls", unicode, "wrong").await);
+}

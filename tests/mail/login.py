@@ -61,8 +61,12 @@ try:
             sys.exit(1)
         if code != 235:
             raise RuntimeError(f"AUTH answered {code}")
-        msg = f"From: {user}\r\nTo: sink@example.net\r\nSubject: mailpanel e2e\r\n\r\nsent through port {port}\r\n"
-        c.sendmail(user, ["sink@example.net"], msg.encode("utf-8"))
+        # The envelope sender in A-label form: a user may log in as max@müller.at,
+        # but without SMTPUTF8 the address on the envelope must be ASCII.
+        local, _, domain = user.rpartition("@")
+        sender = f"{local}@{domain.encode('idna').decode('ascii')}"
+        msg = f"From: {sender}\r\nTo: sink@example.net\r\nSubject: mailpanel e2e\r\n\r\nsent through port {port}\r\n"
+        c.sendmail(sender, ["sink@example.net"], msg.encode("utf-8"))
         c.quit()
     else:
         sys.exit(2)

@@ -34,6 +34,7 @@ struct Ports {
     pop3s: u16,
     submission: u16,
     submissions: u16,
+    lmtp: u16,
 }
 
 pub struct Dovecot {
@@ -160,6 +161,7 @@ impl Dovecot {
             pop3s: free_port(),
             submission: free_port(),
             submissions: free_port(),
+            lmtp: free_port(),
         };
         let deploy = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/dovecot");
         let d = dir.to_str().unwrap();
@@ -221,6 +223,10 @@ impl Dovecot {
                 format!("port = {}\n", ports.submissions),
             ),
             (
+                "port = 24\n".to_owned(),
+                format!("port = {}\n", ports.lmtp),
+            ),
+            (
                 "submission_relay_port = 25".to_owned(),
                 format!("submission_relay_port = {sink_port}"),
             ),
@@ -270,6 +276,16 @@ impl Dovecot {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         panic!("dovecot did not listen: {}", dovecot.log());
+    }
+
+    /// Where Postfix delivers to this Dovecot (LMTP, loopback).
+    pub fn lmtp_port(&self) -> u16 {
+        self.ports.lmtp
+    }
+
+    /// The folder under which the mailbox homes are (`/var/vmail` in production).
+    pub fn homes(&self) -> PathBuf {
+        self.dir.join("home")
     }
 
     pub fn log(&self) -> String {
