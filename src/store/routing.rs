@@ -19,15 +19,25 @@ pub struct Slots {
     pub quota_mb: i64,
 }
 
-/// `None` when the domain is gone.
+/// `None` when the domain is gone. Two statements on purpose: under READ COMMITTED a
+/// statement that waited for the lock still counts with the snapshot it took before
+/// waiting, and would miss the account whose commit released the lock; the counts
+/// run after the lock is held, with a fresh snapshot.
 pub async fn lock_slots(db: &mut PgConnection, domain_id: Uuid) -> sqlx::Result<Option<Slots>> {
+    let locked = sqlx::query("SELECT 1 FROM domains WHERE id = $1 FOR UPDATE")
+        .bind(domain_id)
+        .fetch_optional(&mut *db)
+        .await?;
+    if locked.is_none() {
+        return Ok(None);
+    }
     sqlx::query_as(
         "SELECT d.alias_of, d.max_accounts, d.max_aliases, d.max_quota_mb,
                 (SELECT count(*) FROM accounts a WHERE a.domain_id = d.id AND a.deleted_at IS NULL) AS accounts,
                 (SELECT count(*) FROM aliases l WHERE l.domain_id = d.id) AS aliases,
                 (SELECT coalesce(sum(a.quota_mb), 0)::bigint FROM accounts a
                   WHERE a.domain_id = d.id AND a.deleted_at IS NULL) AS quota_mb
-         FROM domains d WHERE d.id = $1 FOR UPDATE OF d",
+         FROM domains d WHERE d.id = $1",
     )
     .bind(domain_id)
     .fetch_optional(db)
