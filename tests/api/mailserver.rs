@@ -2,7 +2,9 @@
 //! Python's own IMAP, POP3 and SMTP clients log in to it with what was set up through
 //! the public API, and the mail servers' role reads the views and nothing else.
 
+mod delivery;
 mod dovecot;
+mod postfix;
 
 use std::sync::{Arc, Mutex};
 
@@ -248,7 +250,24 @@ async fn the_mail_server_role_reads_the_views_and_nothing_else() {
     .unwrap();
     assert_eq!(maildir, format!("{id}/Maildir/"));
 
-    for table in ["accounts", "domains", "api_keys", "audit_events"] {
+    for view in [
+        "postfix_aliases",
+        "postfix_alias_domains",
+        "postfix_catch_alls",
+    ] {
+        let readable = sqlx::query(&format!("SELECT 1 FROM mailserver.{view} LIMIT 1"))
+            .execute(&reader)
+            .await;
+        assert!(readable.is_ok(), "the mail server role cannot read {view}");
+    }
+    for table in [
+        "accounts",
+        "domains",
+        "aliases",
+        "catch_alls",
+        "api_keys",
+        "audit_events",
+    ] {
         let denied = sqlx::query(&format!("SELECT 1 FROM public.{table} LIMIT 1"))
             .execute(&reader)
             .await;
@@ -296,7 +315,11 @@ async fn unicode_and_a_label_user_names_open_one_mailbox() {
     let a_label = "max@xn--mller-kva.at";
     for user in [unicode, a_label] {
         let results = dovecot.logins(user, STRONG_PASSWORD).await;
-        assert!(all(&results, true), "{user}: {results:?}\n{}", dovecot.log());
+        assert!(
+            all(&results, true),
+            "{user}: {results:?}\n{}",
+            dovecot.log()
+        );
     }
     assert_eq!(dovecot.mailbox(unicode, STRONG_PASSWORD, "append").await, 1);
     assert_eq!(dovecot.mailbox(a_label, STRONG_PASSWORD, "count").await, 1);

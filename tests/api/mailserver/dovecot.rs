@@ -52,7 +52,7 @@ impl Drop for Dovecot {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -60,7 +60,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn run(cmd: &mut Command) {
+pub fn run(cmd: &mut Command) {
     let out = cmd.output().expect("command runs");
     assert!(
         out.status.success(),
@@ -70,7 +70,7 @@ fn run(cmd: &mut Command) {
 }
 
 /// A tiny SMTP server that accepts everything Dovecot's submission relays to it.
-async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
+pub async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let messages = Arc::new(Mutex::new(Vec::new()));
@@ -222,10 +222,7 @@ impl Dovecot {
                 "port = 465\n".to_owned(),
                 format!("port = {}\n", ports.submissions),
             ),
-            (
-                "port = 24\n".to_owned(),
-                format!("port = {}\n", ports.lmtp),
-            ),
+            ("port = 24\n".to_owned(), format!("port = {}\n", ports.lmtp)),
             (
                 "submission_relay_port = 25".to_owned(),
                 format!("submission_relay_port = {sink_port}"),
@@ -337,6 +334,27 @@ impl Dovecot {
             self.log()
         );
         String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    }
+
+    /// The subjects of the messages in the user's INBOX, read over IMAP.
+    pub async fn subjects(&self, user: &str, password: &str) -> Vec<String> {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mail/inbox.py");
+        let out = tokio::process::Command::new("python3")
+            .arg(script)
+            .args([&self.ports.imaps.to_string(), user, password])
+            .output()
+            .await
+            .expect("python3 runs");
+        assert!(
+            out.status.success(),
+            "reading {user}'s INBOX failed: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            self.log()
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect()
     }
 
     /// Every protocol over both kinds of encryption.
