@@ -97,12 +97,14 @@ CREATE OR REPLACE VIEW mailserver.dovecot_passdb AS
                                ('submission', a.smtp_enabled), ('smtp', a.smtp_enabled)) AS s (service, enabled)
     WHERE a.address_unicode IS NOT NULL AND s.enabled AND a.status = 'active' AND a.deleted_at IS NULL;
 
+-- `canonical_username` lets a listing (Dovecot's iterate_query) name each mailbox once.
 CREATE OR REPLACE VIEW mailserver.dovecot_userdb AS
-    SELECT a.address AS username, '/var/vmail/' || a.id AS home, '*:storage=' || a.quota_mb || 'M' AS quota_rule
+    SELECT a.address AS username, '/var/vmail/' || a.id AS home, '*:storage=' || a.quota_mb || 'M' AS quota_rule,
+           a.address AS canonical_username
     FROM accounts a
     WHERE a.deleted_at IS NULL
     UNION ALL
-    SELECT a.address_unicode, '/var/vmail/' || a.id, '*:storage=' || a.quota_mb || 'M'
+    SELECT a.address_unicode, '/var/vmail/' || a.id, '*:storage=' || a.quota_mb || 'M', a.address
     FROM accounts a
     WHERE a.address_unicode IS NOT NULL AND a.deleted_at IS NULL;
 
@@ -158,5 +160,39 @@ CREATE VIEW mailserver.postfix_catch_alls AS
     SELECT d.name_unicode, '@' || d.name_unicode, array_to_string(c.destinations, ',')
     FROM domains d JOIN catch_alls c ON c.domain_id = coalesce(d.alias_of, d.id)
     WHERE d.name_unicode <> d.name;
+
+-- Addresses that are held but take no mail, by domain (`%d`) and local part (`%u`):
+-- a deleted account that can still be restored, and an inactive alias. Postfix
+-- refuses them at RCPT TO (check_recipient_access), so neither the domain's
+-- catch-all nor an alias domain's takes their mail: the catch-all only gets
+-- addresses that are neither account nor alias.
+CREATE VIEW mailserver.postfix_recipient_access AS
+    SELECT d.name AS domain, a.local_part, '550 5.1.1 Mailbox unavailable'::text AS action
+    FROM domains d JOIN accounts a ON a.domain_id = d.id AND a.deleted_at IS NOT NULL
+    UNION ALL
+    SELECT d.name_unicode, a.local_part, '550 5.1.1 Mailbox unavailable'
+    FROM domains d JOIN accounts a ON a.domain_id = d.id AND a.deleted_at IS NOT NULL
+    WHERE d.name_unicode <> d.name
+    UNION ALL
+    SELECT d.name, l.local_part, '550 5.1.1 Mailbox unavailable'
+    FROM domains d JOIN aliases l ON l.domain_id = d.id AND NOT l.active
+    UNION ALL
+    SELECT d.name_unicode, l.local_part, '550 5.1.1 Mailbox unavailable'
+    FROM domains d JOIN aliases l ON l.domain_id = d.id AND NOT l.active
+    WHERE d.name_unicode <> d.name
+    UNION ALL
+    SELECT ad.name, a.local_part, '550 5.1.1 Mailbox unavailable'
+    FROM domains ad JOIN accounts a ON a.domain_id = ad.alias_of AND a.deleted_at IS NOT NULL
+    UNION ALL
+    SELECT ad.name_unicode, a.local_part, '550 5.1.1 Mailbox unavailable'
+    FROM domains ad JOIN accounts a ON a.domain_id = ad.alias_of AND a.deleted_at IS NOT NULL
+    WHERE ad.name_unicode <> ad.name
+    UNION ALL
+    SELECT ad.name, l.local_part, '550 5.1.1 Mailbox unavailable'
+    FROM domains ad JOIN aliases l ON l.domain_id = ad.alias_of AND NOT l.active
+    UNION ALL
+    SELECT ad.name_unicode, l.local_part, '550 5.1.1 Mailbox unavailable'
+    FROM domains ad JOIN aliases l ON l.domain_id = ad.alias_of AND NOT l.active
+    WHERE ad.name_unicode <> ad.name;
 
 GRANT SELECT ON ALL TABLES IN SCHEMA mailserver TO mailserver_reader;

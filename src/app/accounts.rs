@@ -2,8 +2,6 @@
 //! can be restored, password included, until its retention period ends; then it is
 //! purged (`purge_expired`, run in the background).
 
-use chrono::SecondsFormat;
-
 use super::routing::{self, Claim};
 use super::{audit, domains, App, Error, Result, Write};
 use crate::domain::account::{AccountStatus, Protocols, ProtocolsChange, Quota};
@@ -96,6 +94,24 @@ pub async fn find_live_cached(
     Ok(account)
 }
 
+/// A live account in reach whose version is still `expected` (when given): what a
+/// change starts from.
+async fn find_to_change(
+    app: &App,
+    caller: &Caller,
+    address: &MailAddress,
+    expected: Option<i32>,
+) -> Result<AccountRow> {
+    let current = find(app, caller, address).await?;
+    if current.deleted_at.is_some() {
+        return Err(Error::deleted_account());
+    }
+    if expected.is_some_and(|v| v != current.version) {
+        return Err(Error::PreconditionFailed);
+    }
+    Ok(current)
+}
+
 async fn reread(db: &mut sqlx::PgConnection, id: uuid::Uuid) -> Result<AccountRow> {
     store::accounts::get_by_id(db, id)
         .await?
@@ -118,14 +134,6 @@ pub async fn create(app: &App, caller: &Caller, command: NewAccount) -> Result<A
     let local = command.address.local_part().as_str();
 
     let mut write = Write::begin(app, &[Topic::Accounts]).await?;
-    store::accounts::purge_expired_address(write.db(), domain.id, local).await?;
-    if let Some(until) = store::accounts::deleted_holder(write.db(), domain.id, local).await? {
-        return Err(Error::Conflict(format!(
-            "{} was deleted and can be restored until {}; restore it, or create it anew after that",
-            command.address,
-            until.to_rfc3339_opts(SecondsFormat::Secs, true)
-        )));
-    }
     let claim = Claim::Account {
         local_part: local,
         quota_mb: command.quota.mb(),
@@ -172,13 +180,7 @@ pub async fn update(
     change: AccountChange,
     expected: Option<i32>,
 ) -> Result<AccountRow> {
-    let current = find(app, caller, address).await?;
-    if current.deleted_at.is_some() {
-        return Err(Error::deleted_account());
-    }
-    if expected.is_some_and(|v| v != current.version) {
-        return Err(Error::PreconditionFailed);
-    }
+    let current = find_to_change(app, caller, address, expected).await?;
     if let Some(Some(f)) = &change.forwarding {
         if f.to.contains(address) {
             return Err(Error::field(
@@ -204,11 +206,15 @@ pub async fn update(
             .as_ref()
             .map(|f| f.as_ref().map(|(to, keep)| (to.as_slice(), *keep))),
     };
+    // Read before the transaction takes its connection: one connection per request.
+    let domain = match change.quota {
+        Some(_) => Some(domains::find(app, caller, address.domain()).await?),
+        None => None,
+    };
     let mut write = Write::begin(app, &[Topic::Accounts]).await?;
-    if let Some(quota) = change.quota {
+    if let (Some(quota), Some(domain)) = (change.quota, &domain) {
         let extra_mb = i64::from(quota.mb()) - i64::from(current.quota_mb);
-        let domain = domains::find(app, caller, address.domain()).await?;
-        routing::claim(write.db(), &domain, Claim::Quota { extra_mb }).await?;
+        routing::claim(write.db(), domain, Claim::Quota { extra_mb }).await?;
     }
     if !store::accounts::update(write.db(), current.id, &stored, Some(current.version)).await? {
         return Err(Error::PreconditionFailed);
@@ -216,7 +222,7 @@ pub async fn update(
     let row = reread(write.db(), current.id).await?;
     let address = row.address();
     if matches!(change.forwarding, Some(Some(_))) {
-        routing::ensure_no_loop(write.db(), &address, "forwarding.to").await?;
+        routing::ensure_no_loop(write.db(), caller.reach, &address, "forwarding.to").await?;
     }
     let mut event = audit::on_account(audit::by(caller, "account.updated"), &row, &address);
     event.details = serde_json::json!({
@@ -272,7 +278,7 @@ pub async fn restore(app: &App, caller: &Caller, address: &MailAddress) -> Resul
     let row = reread(write.db(), current.id).await?;
     let address = row.address();
     // Its forwarding comes back too, and the routes may have changed meanwhile.
-    routing::ensure_no_loop(write.db(), &address, "forwarding.to").await?;
+    routing::ensure_no_loop(write.db(), caller.reach, &address, "forwarding.to").await?;
     let event = audit::on_account(audit::by(caller, "account.restored"), &row, &address);
     write.record(&event).await?;
     write.commit().await?;
@@ -290,13 +296,7 @@ pub async fn rename(
     command: Rename,
     expected: Option<i32>,
 ) -> Result<AccountRow> {
-    let current = find(app, caller, address).await?;
-    if current.deleted_at.is_some() {
-        return Err(Error::deleted_account());
-    }
-    if expected.is_some_and(|v| v != current.version) {
-        return Err(Error::PreconditionFailed);
-    }
+    let current = find_to_change(app, caller, address, expected).await?;
     let new_local = command.local_part.as_str();
     if new_local == current.local_part {
         return Err(Error::field(
@@ -309,7 +309,6 @@ pub async fn rename(
         .map_err(|e| Error::field("local_part", "too_long", format!("the address {e}")))?;
     let domain = domains::find(app, caller, address.domain()).await?;
     let mut write = Write::begin(app, &[Topic::Accounts]).await?;
-    store::accounts::purge_expired_address(write.db(), domain.id, new_local).await?;
     routing::claim(
         write.db(),
         &domain,
@@ -343,7 +342,11 @@ pub async fn rename(
     }
     let row = reread(write.db(), current.id).await?;
     let address = row.address();
-    routing::ensure_no_loop(write.db(), &address, "local_part").await?;
+    routing::ensure_no_loop(write.db(), caller.reach, &address, "local_part").await?;
+    if !command.keep_old_as_alias {
+        // Mail for the freed address now goes where the domain's catch-all says.
+        routing::ensure_no_loop(write.db(), caller.reach, &old, "keep_old_as_alias").await?;
+    }
     let mut event = audit::on_account(audit::by(caller, "account.renamed"), &row, &address);
     event.details = serde_json::json!({ "from": old, "kept_as_alias": command.keep_old_as_alias });
     write.record(&event).await?;

@@ -71,7 +71,6 @@ pub async fn create(app: &App, caller: &Caller, command: NewAlias) -> Result<Ali
     let destinations = command.destinations.to_strings();
 
     let mut write = Write::begin(app, &[]).await?;
-    store::accounts::purge_expired_address(write.db(), domain.id, local).await?;
     routing::claim(write.db(), &domain, Claim::Alias { local_part: local }).await?;
     let new = store::aliases::NewAlias {
         domain_id: domain.id,
@@ -82,7 +81,7 @@ pub async fn create(app: &App, caller: &Caller, command: NewAlias) -> Result<Ali
     };
     let id = store::aliases::insert(write.db(), &new).await?;
     let row = reread(write.db(), id).await?;
-    routing::ensure_no_loop(write.db(), &row.address, "destinations").await?;
+    routing::ensure_no_loop(write.db(), caller.reach, &row.address, "destinations").await?;
     let mut event = event(caller, "alias.created", &row);
     event.details = serde_json::json!({ "destinations": row.destinations, "active": row.active });
     write.record(&event).await?;
@@ -130,7 +129,7 @@ pub async fn update(
         return Err(Error::PreconditionFailed);
     }
     let row = reread(write.db(), current.id).await?;
-    routing::ensure_no_loop(write.db(), &row.address, "destinations").await?;
+    routing::ensure_no_loop(write.db(), caller.reach, &row.address, "destinations").await?;
     let mut event = event(caller, "alias.updated", &row);
     event.details = serde_json::json!({ "destinations": destinations, "active": change.active });
     write.record(&event).await?;

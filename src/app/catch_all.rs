@@ -50,7 +50,13 @@ pub async fn put(
     let row = store::catch_alls::put(write.db(), domain.id, &destinations, expected)
         .await?
         .ok_or(Error::PreconditionFailed)?;
-    routing::ensure_no_loop(write.db(), &format!("@{}", domain.name), "destinations").await?;
+    routing::ensure_no_loop(
+        write.db(),
+        caller.reach,
+        &format!("@{}", domain.name),
+        "destinations",
+    )
+    .await?;
     let mut event = event(caller, "catch_all.set", &domain);
     event.details = serde_json::json!({ "destinations": destinations });
     write.record(&event).await?;

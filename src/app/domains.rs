@@ -110,8 +110,15 @@ pub async fn create(app: &App, caller: &Caller, command: NewDomain) -> Result<Do
         }
     };
     let profile = match (&target, command.server_profile.as_deref()) {
-        (_, Some(p)) => p.to_owned(),
+        (Some(_), Some(_)) => {
+            return Err(Error::field(
+                "server_profile",
+                "alias_domain",
+                "an alias domain uses its target's server profile",
+            ))
+        }
         (Some(t), None) => t.server_profile.clone(),
+        (None, Some(p)) => p.to_owned(),
         (None, None) => DEFAULT_PROFILE.to_owned(),
     };
     let name = command.name.as_str();
@@ -128,7 +135,7 @@ pub async fn create(app: &App, caller: &Caller, command: NewDomain) -> Result<Do
     if target.is_some() {
         // Routes that pointed here as an external domain now come home.
         for source in store::routing::sources_pointing_into(write.db(), name).await? {
-            routing::ensure_no_loop(write.db(), &source, "alias_of").await?;
+            routing::ensure_no_loop(write.db(), caller.reach, &source, "alias_of").await?;
         }
     }
     let row = reread(write.db(), name).await?;
@@ -166,9 +173,13 @@ pub async fn update(
     if expected.is_some_and(|v| v != current.version) {
         return Err(Error::PreconditionFailed);
     }
-    if current.alias_of.is_some() && (change.touches_limits() || change.customer_id.is_some()) {
+    if current.alias_of.is_some()
+        && (change.touches_limits()
+            || change.customer_id.is_some()
+            || change.server_profile.is_some())
+    {
         return Err(Error::Conflict(
-            "an alias domain follows its target's owner and has no limits of its own".into(),
+            "an alias domain follows its target's owner, limits and server profile".into(),
         ));
     }
     let stored = DomainChange {

@@ -101,6 +101,14 @@ impl From<sqlx::Error> for Error {
                 // Class 08 (connection exception) and 57P (the server shutting down or
                 // starting): the database is away, not the request wrong.
                 let code = db.code().unwrap_or_default();
+                // Two writes that locked in opposite orders: one is cancelled, and
+                // the same request again goes through.
+                if code == "40P01" || code == "40001" {
+                    tracing::warn!(error = %err, "transaction cancelled, the client may retry");
+                    return Self::Overloaded {
+                        retry_after_secs: 1,
+                    };
+                }
                 if code.starts_with("08") || code.starts_with("57P") {
                     tracing::warn!(error = %err, "database unavailable");
                     return Self::Unavailable;

@@ -8,6 +8,8 @@ use std::collections::{HashMap, HashSet};
 use sqlx::PgConnection;
 
 use super::{Error, Result};
+use crate::domain::Reach;
+use crate::store;
 use crate::store::domains::DomainRow;
 use crate::store::routing::{self, Holder, Slots};
 
@@ -104,13 +106,19 @@ fn check(max: Option<i64>, wanted: i64, what: &str) -> Result<()> {
     }
 }
 
+/// Whether an address is free, after purging a deleted account there whose
+/// retention has run out (so the address is free at once, not at the next purge run).
+/// Runs under the domain's lock: every lock a claim takes comes after that one.
 async fn address_free(db: &mut PgConnection, domain: &DomainRow, local_part: &str) -> Result<()> {
+    store::accounts::purge_expired_address(&mut *db, domain.id, local_part).await?;
     let address = format!("{local_part}@{}", domain.name);
     match routing::holder(db, domain.id, local_part).await? {
         None => Ok(()),
         Some(Holder::Account) => Err(Error::Conflict(format!("{address} is an account"))),
-        Some(Holder::DeletedAccount) => Err(Error::Conflict(format!(
-            "{address} belongs to a deleted account that can still be restored"
+        Some(Holder::DeletedAccount(until)) => Err(Error::Conflict(format!(
+            "{address} was deleted and can be restored until {}; restore it, or take the \
+             address anew after that",
+            until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         ))),
         Some(Holder::Alias) => Err(Error::Conflict(format!("{address} is an alias"))),
     }
@@ -119,8 +127,13 @@ async fn address_free(db: &mut PgConnection, domain: &DomainRow, local_part: &st
 /// Refuses (`422`, on `field`) routes that bring mail back to where it has been,
 /// following them as Postfix would, from the views as this transaction sees them.
 /// Serialised with every other route write, so two writes cannot close a loop
-/// between them.
-pub async fn ensure_no_loop(db: &mut PgConnection, source: &str, field: &str) -> Result<()> {
+/// between them. The loop is named, but only with addresses in the caller's reach.
+pub async fn ensure_no_loop(
+    db: &mut PgConnection,
+    reach: Reach,
+    source: &str,
+    field: &str,
+) -> Result<()> {
     routing::lock_routes(db).await?;
     let mut hops: HashMap<String, Vec<String>> = HashMap::new();
     // Depth-first, with the path so far: a node met again on its own path is a loop;
@@ -140,13 +153,16 @@ pub async fn ensure_no_loop(db: &mut PgConnection, source: &str, field: &str) ->
         if let Some(at) = path.iter().position(|p| *p == child) {
             let mut cycle = path[at..].to_vec();
             cycle.push(child);
+            let shown = shown_in_reach(db, reach, &cycle).await?;
             return Err(Error::field(
                 field,
                 "routing_loop",
-                format!("mail would go round in a loop: {}", cycle.join(" → ")),
+                format!("mail would go round in a loop: {}", shown.join(" → ")),
             ));
         }
-        if hops.len() >= MAX_ROUTE_NODES {
+        // Only addresses that pass mail on count (and cost a query each time).
+        let routed = hops.values().filter(|h| !h.is_empty()).count();
+        if routed >= MAX_ROUTE_NODES {
             return Err(Error::field(
                 field,
                 "routing_too_deep",
@@ -158,6 +174,31 @@ pub async fn ensure_no_loop(db: &mut PgConnection, source: &str, field: &str) ->
         pending.push(grandchildren);
     }
     Ok(())
+}
+
+/// The addresses as the caller may see them: those of domains outside its reach
+/// stay unnamed, so a loop through another customer's routes reveals none of them.
+async fn shown_in_reach(
+    db: &mut PgConnection,
+    reach: Reach,
+    cycle: &[String],
+) -> Result<Vec<String>> {
+    let domains: Vec<String> = cycle
+        .iter()
+        .map(|a| a.rsplit_once('@').map_or("", |(_, d)| d).to_owned())
+        .collect();
+    let visible = routing::domains_in_reach(db, reach, &domains).await?;
+    Ok(cycle
+        .iter()
+        .zip(&domains)
+        .map(|(address, domain)| {
+            if visible.contains(domain) {
+                address.clone()
+            } else {
+                "(an address outside your reach)".to_owned()
+            }
+        })
+        .collect())
 }
 
 /// The next addresses after `address`, without `address` itself (a mailbox that

@@ -36,8 +36,8 @@ pub struct Alias {
     pub domain: String,
     /// Where its mail goes: local or external addresses.
     pub destinations: Vec<String>,
-    /// An inactive alias delivers nothing; its address still cannot become an
-    /// account, and a catch-all of the domain takes its mail meanwhile.
+    /// An inactive alias delivers nothing (mail to it is refused at `RCPT TO`, not
+    /// given to the catch-all); its address still cannot become an account.
     pub active: bool,
     pub description: Option<String>,
     pub created_at: DateTime<Utc>,

@@ -84,22 +84,6 @@ pub async fn insert(db: impl PgExecutor<'_>, a: &NewAccount<'_>) -> sqlx::Result
     .await
 }
 
-/// A deleted account that still holds this address until it is purged, if any.
-pub async fn deleted_holder(
-    db: impl PgExecutor<'_>,
-    domain_id: Uuid,
-    local_part: &str,
-) -> sqlx::Result<Option<DateTime<Utc>>> {
-    sqlx::query_scalar(
-        "SELECT purge_after FROM accounts
-         WHERE domain_id = $1 AND local_part = $2 AND deleted_at IS NOT NULL AND purge_after > now()",
-    )
-    .bind(domain_id)
-    .bind(local_part)
-    .fetch_optional(db)
-    .await
-}
-
 /// Purges a deleted account at this address whose retention has run out, so that
 /// the address is free at once rather than at the next purge run.
 pub async fn purge_expired_address(

@@ -2,8 +2,12 @@
 //! slots under a lock, whether an address is taken, and the routes as the mail
 //! servers see them (the `mailserver` views, read inside the writing transaction).
 
+use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
+
+use super::CUSTOMER_IN_REACH;
+use crate::domain::Reach;
 
 /// A domain's package limits and what is used of them, read under a row lock that
 /// every write claiming an address or quota in the domain takes first: two creates
@@ -48,8 +52,8 @@ pub async fn lock_slots(db: &mut PgConnection, domain_id: Uuid) -> sqlx::Result<
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Holder {
     Account,
-    /// A deleted account that can still be restored.
-    DeletedAccount,
+    /// A deleted account that can still be restored, until then.
+    DeletedAccount(DateTime<Utc>),
     Alias,
 }
 
@@ -58,20 +62,20 @@ pub async fn holder(
     domain_id: Uuid,
     local_part: &str,
 ) -> sqlx::Result<Option<Holder>> {
-    let found: Option<(String,)> = sqlx::query_as(
-        "SELECT CASE WHEN deleted_at IS NULL THEN 'account' ELSE 'deleted' END FROM accounts
-          WHERE domain_id = $1 AND local_part = $2
+    let found: Option<(String, Option<DateTime<Utc>>)> = sqlx::query_as(
+        "SELECT CASE WHEN deleted_at IS NULL THEN 'account' ELSE 'deleted' END, purge_after
+           FROM accounts WHERE domain_id = $1 AND local_part = $2
          UNION ALL
-         SELECT 'alias' FROM aliases WHERE domain_id = $1 AND local_part = $2
+         SELECT 'alias', NULL FROM aliases WHERE domain_id = $1 AND local_part = $2
          LIMIT 1",
     )
     .bind(domain_id)
     .bind(local_part)
     .fetch_optional(db)
     .await?;
-    Ok(found.map(|(kind,)| match kind.as_str() {
-        "account" => Holder::Account,
-        "deleted" => Holder::DeletedAccount,
+    Ok(found.map(|(kind, until)| match (kind.as_str(), until) {
+        ("account", _) => Holder::Account,
+        ("deleted", Some(until)) => Holder::DeletedAccount(until),
         _ => Holder::Alias,
     }))
 }
@@ -86,25 +90,75 @@ pub async fn lock_routes(db: &mut PgConnection) -> sqlx::Result<()> {
 }
 
 /// Where Postfix sends mail for `address` next, as its `virtual_alias_maps` would
-/// answer (the same views, in the same order: full address, alias domain, then the
-/// domain's catch-all); `None` when nothing maps it (a plain external address).
+/// answer (the same views, in the same order: refused at RCPT TO, full address, alias
+/// domain, then the domain's catch-all); `None` when nothing maps it (a plain
+/// external address), empty when it is refused.
+///
+/// With `recipient_delimiter = +` (deploy/postfix), Postfix tries `user+ext@domain`,
+/// then `user@domain`, before the catch-all; so does this.
 pub async fn next_hops(db: &mut PgConnection, address: &str) -> sqlx::Result<Option<Vec<String>>> {
     let (local, domain) = address.rsplit_once('@').unwrap_or((address, ""));
+    if let Some((user, _)) = local.split_once('+').filter(|(user, _)| !user.is_empty()) {
+        let found = hops(db, address, local, domain, false).await?;
+        if found.is_some() {
+            return Ok(found);
+        }
+        return hops(db, &format!("{user}@{domain}"), user, domain, true).await;
+    }
+    hops(db, address, local, domain, true).await
+}
+
+async fn hops(
+    db: &mut PgConnection,
+    address: &str,
+    local: &str,
+    domain: &str,
+    catch_all: bool,
+) -> sqlx::Result<Option<Vec<String>>> {
     let found: Option<(String,)> = sqlx::query_as(
         "SELECT destinations FROM (
-            SELECT 1 AS rank, destinations FROM mailserver.postfix_aliases WHERE address = $1
+            SELECT 0 AS rank, '' AS destinations FROM mailserver.postfix_recipient_access
+             WHERE domain = $3 AND local_part = $2
+            UNION ALL
+            SELECT 1, destinations FROM mailserver.postfix_aliases WHERE address = $1
             UNION ALL
             SELECT 2, destination FROM mailserver.postfix_alias_domains WHERE domain = $3 AND local_part = $2
             UNION ALL
-            SELECT 3, destinations FROM mailserver.postfix_catch_alls WHERE domain = $3 AND address = '@' || $3
+            SELECT 3, destinations FROM mailserver.postfix_catch_alls
+             WHERE $4 AND domain = $3 AND address = '@' || $3
          ) hops ORDER BY rank LIMIT 1",
     )
     .bind(address)
     .bind(local)
     .bind(domain)
+    .bind(catch_all)
     .fetch_optional(db)
     .await?;
-    Ok(found.map(|(d,)| d.split(',').map(str::to_owned).collect()))
+    // A refused address (rank 0) takes no mail: it ends the route.
+    Ok(found.map(|(d,)| {
+        d.split(',')
+            .filter(|a| !a.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }))
+}
+
+/// Which of these domain names are in the reach.
+pub async fn domains_in_reach(
+    db: &mut PgConnection,
+    reach: Reach,
+    names: &[String],
+) -> sqlx::Result<Vec<String>> {
+    let (p, c) = reach.filters();
+    sqlx::query_scalar(&format!(
+        "SELECT d.name FROM domains d JOIN customers c ON c.id = d.customer_id
+         WHERE {CUSTOMER_IN_REACH} AND d.name = ANY($3)"
+    ))
+    .bind(p)
+    .bind(c)
+    .bind(names)
+    .fetch_all(db)
+    .await
 }
 
 /// Sources whose routes name an address of `domain` (aliases, forwarding and

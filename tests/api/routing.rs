@@ -268,6 +268,76 @@ async fn routes_that_loop_are_refused_with_the_loop_named() {
 }
 
 #[tokio::test]
+async fn freeing_an_address_that_would_loop_through_the_catch_all_is_refused() {
+    let app = TestApp::with_account().await;
+    app.create_account("mustermann.at", "boss").await;
+    app.create_alias("mustermann.at", "office", &["boss@mustermann.at"])
+        .await;
+    let res = app
+        .admin(
+            Method::PUT,
+            "/v1/domains/mustermann.at/catch-all",
+            Some(json!({"destinations": ["office@mustermann.at"]})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    // Renamed away, boss@ would fall to the catch-all, which leads back to boss@.
+    let res = app
+        .admin(
+            Method::POST,
+            "/v1/accounts/boss@mustermann.at/rename",
+            Some(json!({"local_part": "chief"})),
+        )
+        .await;
+    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(body["errors"][0]["field"], "keep_old_as_alias", "{body}");
+    assert_eq!(
+        app.admin(Method::GET, "/v1/accounts/boss@mustermann.at", None)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // Kept as an alias, it goes on to the renamed account: no loop.
+    let res = app
+        .admin(
+            Method::POST,
+            "/v1/accounts/boss@mustermann.at/rename",
+            Some(json!({"local_part": "chief", "keep_old_as_alias": true})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // A deleted account's address is refused by Postfix, not given to the catch-all.
+    app.update_account(MAX, json!({"forwarding": {"to": ["office@mustermann.at"]}}))
+        .await;
+    assert_eq!(
+        app.delete_account(MAX).await.status(),
+        StatusCode::NO_CONTENT
+    );
+}
+
+#[tokio::test]
+async fn a_loop_through_another_customers_routes_names_none_of_their_addresses() {
+    let app = TestApp::spawn().await;
+    let t = app.tenants().await;
+    app.create_alias("b.example", "relay", &["back@a.example"])
+        .await;
+    let key = app.customer_key(&t.customer_a).await;
+    let body = json!({"local_part": "back", "destinations": ["relay@b.example"]});
+    let res = app
+        .call(
+            Method::POST,
+            "/v1/domains/a.example/aliases",
+            Some(&key),
+            Some(&body),
+        )
+        .await;
+    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("back@a.example"), "{message}");
+    assert!(!message.contains("relay@b.example"), "{message}");
+}
+
+#[tokio::test]
 async fn forwarding_is_set_shown_and_ended() {
     let app = TestApp::with_account().await;
     let res = app

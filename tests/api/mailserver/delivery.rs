@@ -59,6 +59,14 @@ async fn relayed(postfix: &Postfix, subject: &str) -> bool {
     false
 }
 
+/// `max@müller.at`, of the customer that owns `mustermann.at`.
+async fn international_mailbox(app: &TestApp) {
+    let domain = app.admin_get_json("/v1/domains/mustermann.at").await;
+    app.create_domain("müller.at", domain["customer_id"].as_str().unwrap())
+        .await;
+    app.create_account("müller.at", "max").await;
+}
+
 /// Sends and expects every recipient accepted.
 async fn send(postfix: &Postfix, to: &str, subject: &str) {
     if let Err(e) = postfix.send(SENDER, &[to], subject).await {
@@ -143,6 +151,32 @@ async fn postfix_delivers_mail_as_the_routes_say() {
             "{subject}"
         );
     }
+    // Nor for a held address that takes no mail: an inactive alias, a deleted
+    // account that can still be restored. Both are refused.
+    let res = app
+        .admin(
+            Method::PATCH,
+            "/v1/aliases/team@mustermann.at",
+            Some(json!({"active": false})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    refused(&postfix, "team@mustermann.at", "2 paused alias").await;
+    app.delete_account("gone@mustermann.at").await;
+    refused(&postfix, "gone@mustermann.at", "2 deleted").await;
+    refused(&postfix, "gone+news@mustermann.at", "2 deleted, with a tag").await;
+    app.admin(
+        Method::PATCH,
+        "/v1/aliases/team@mustermann.at",
+        Some(json!({"active": true})),
+    )
+    .await;
+    send(&postfix, "eva+news@mustermann.at", "2 tagged").await;
+    assert!(
+        arrives(&dovecot, EVA, "2 tagged").await,
+        "{}",
+        postfix.log()
+    );
 
     // 3. Forwarding, keeping a copy and not.
     app.update_account(MAX, json!({"forwarding": {"to": [EVA], "keep_copy": true}}))
@@ -210,12 +244,7 @@ async fn postfix_delivers_mail_as_the_routes_say() {
     assert!(arrives(&dovecot, renamed, "8 old address").await);
 
     // 9. International: both forms log in, and mail to both arrives.
-    let customer = app.admin_get_json("/v1/domains/mustermann.at").await["customer_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.create_domain("müller.at", &customer).await;
-    app.create_account("müller.at", "max").await;
+    international_mailbox(&app).await;
     for user in ["max@müller.at", "max@xn--mller-kva.at"] {
         assert!(
             dovecot.login("imap", "tls", user, STRONG_PASSWORD).await,
@@ -242,12 +271,7 @@ async fn postfix_delivers_mail_as_the_routes_say() {
 async fn postfix_delivers_over_lmtp_into_dovecot() {
     let app = TestApp::with_account().await;
     app.create_account("mustermann.at", "eva").await;
-    let c = app.admin_get_json("/v1/domains/mustermann.at").await["customer_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.create_domain("müller.at", &c).await;
-    app.create_account("müller.at", "max").await;
+    international_mailbox(&app).await;
     let res = app
         .admin(
             Method::POST,
