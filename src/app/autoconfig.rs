@@ -8,6 +8,9 @@ use bytes::Bytes;
 
 use super::{App, Error, Result};
 use crate::autoconfig::{autodiscover, mobileconfig, thunderbird};
+use crate::domain::account::Protocols;
+use crate::domain::client_settings::{self, ClientSettings};
+use crate::domain::guidance::Language;
 use crate::domain::profile::ServerProfile;
 use crate::domain::{DomainName, MailAddress};
 
@@ -106,4 +109,24 @@ pub fn apple_profile_for_address(app: &App, address: &MailAddress) -> Result<App
     let profile = profile_for(app, address.domain())?;
     let login = login_name(app, address);
     apple_profile(app, &address.to_string(), &login, None, &profile)
+}
+
+/// What the owner's page shows for any address of a hosted domain: the settings of
+/// every protocol the domain's profile offers, as the client-settings JSON gives them
+/// for an account with all protocols on. No account is looked up, so the page says
+/// nothing about whether one exists.
+pub fn owner_settings(
+    app: &App,
+    address: &MailAddress,
+    language: Language,
+) -> Result<ClientSettings> {
+    let profile = profile_for(app, address.domain())?;
+    let mut settings = client_settings::build(
+        &profile,
+        &address.to_string(),
+        Protocols::default(),
+        language,
+    );
+    settings.username = login_name(app, address);
+    Ok(settings)
 }

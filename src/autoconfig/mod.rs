@@ -6,6 +6,7 @@
 
 pub mod autodiscover;
 pub mod mobileconfig;
+pub mod setup_page;
 pub mod thunderbird;
 
 use crate::domain::profile::{Endpoint, Protocol, Security, ServerProfile};

@@ -31,6 +31,17 @@ pub enum Security {
     None,
 }
 
+impl Security {
+    /// As JSON writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Security::Tls => "tls",
+            Security::Starttls => "starttls",
+            Security::None => "none",
+        }
+    }
+}
+
 impl Protocol {
     pub fn as_str(self) -> &'static str {
         match self {

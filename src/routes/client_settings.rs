@@ -1,13 +1,13 @@
 //! What an account's owner needs to set up a mail client: the settings with
 //! guidance, an Apple profile, and the DNS records that let clients find it all.
 
-use actix_web::http::header::{self, AcceptLanguage, Header as _};
+use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{mobileconfig_download, path};
+use super::{language, mobileconfig_download, path};
 use crate::app::client_settings as use_case;
 use crate::app::App;
 use crate::domain::client_settings::ClientSettings;
@@ -37,16 +37,6 @@ pub struct SettingsQuery {
 pub struct DnsQuery {
     /// `json` (default) or `zone` (a zone-file snippet, `text/plain`).
     pub format: Option<String>,
-}
-
-/// `?lang=`, else the client's `Accept-Language` (best first, refused ones left out).
-fn language(req: &HttpRequest, lang: Option<&str>) -> Result<Language, ApiError> {
-    let mut accepted = AcceptLanguage::parse(req).map(|h| h.0).unwrap_or_default();
-    accepted.retain(|item| item.quality > header::Quality::ZERO);
-    accepted.sort_by_key(|item| std::cmp::Reverse(item.quality));
-    let tags: Vec<String> = accepted.iter().map(|item| item.item.to_string()).collect();
-    Language::choose(lang, tags.iter().map(String::as_str))
-        .ok_or_else(|| ApiError::field("lang", "unsupported_language", "must be de or en"))
 }
 
 /// Mail-client settings and connection guidance for an account.

@@ -58,14 +58,15 @@ pub async fn default_handler(
 }
 
 /// Rewrites error responses that did not come from `ApiError` (actix's own, e.g. a
-/// path that is not valid UTF-8) into problem+json with the same status.
+/// path that is not valid UTF-8) into problem+json with the same status. The owner's
+/// page answers people, so its error pages (HTML) stay pages.
 pub fn problem_backstop<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_problem = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    let is_problem = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        let v = v.as_bytes();
+        v.starts_with(b"application/problem+json") || v.starts_with(b"text/html")
+    });
     if is_problem {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }

@@ -19,14 +19,17 @@ pub mod partners;
 pub mod passwords;
 pub mod profiles;
 pub mod schema;
+pub mod setup;
 
-use actix_web::http::{header, StatusCode};
-use actix_web::HttpResponse;
+use actix_web::http::header::{self, AcceptLanguage, Header};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::app::autoconfig::AppleProfile;
+use crate::domain::guidance::Language;
 use crate::domain::{DomainName, MailAddress};
 use crate::error::ApiError;
 use crate::extract::etag;
@@ -37,6 +40,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     // Early: actix tries routes in order, and every dynamic pattern before a match
     // costs a regex run; mail clients and the Control Panel ask these the most.
     autoconfig::configure(cfg);
+    setup::configure(cfg);
     client_settings::configure(cfg);
     partners::configure(cfg);
     customers::configure(cfg);
@@ -48,6 +52,16 @@ pub fn configure(cfg: &mut ServiceConfig) {
     passwords::configure(cfg);
     profiles::configure(cfg);
     audit::configure(cfg);
+}
+
+/// `?lang=`, else the client's `Accept-Language` (best first, refused ones left out).
+pub fn language(req: &HttpRequest, lang: Option<&str>) -> Result<Language, ApiError> {
+    let mut accepted = AcceptLanguage::parse(req).map(|h| h.0).unwrap_or_default();
+    accepted.retain(|item| item.quality > header::Quality::ZERO);
+    accepted.sort_by_key(|item| std::cmp::Reverse(item.quality));
+    let tags: Vec<String> = accepted.iter().map(|item| item.item.to_string()).collect();
+    Language::choose(lang, tags.iter().map(String::as_str))
+        .ok_or_else(|| ApiError::field("lang", "unsupported_language", "must be de or en"))
 }
 
 /// `status` with the object and its `ETag`.

@@ -17,6 +17,7 @@ mod limits;
 mod mailserver;
 mod mobileconfig;
 mod operations;
+mod owner_page;
 mod partners;
 mod passwords;
 mod profiles;
