@@ -142,6 +142,43 @@ pub struct Settings {
     #[arg(long, env = "MAILPANEL_PROFILE_ORGANISATION", default_value = "at.ipax",
           value_parser = host_name)]
     pub profile_organisation: String,
+    /// The SMTP relay that takes mailpanel's own mail (welcome messages), as
+    /// `host:port`, reached in plain SMTP on a trusted network (like Dovecot's
+    /// submission relay). Unset: no welcome messages.
+    #[arg(long, env = "MAILPANEL_SMTP_RELAY", value_parser = relay)]
+    pub smtp_relay: Option<(String, u16)>,
+    /// The sender of mailpanel's own mail.
+    #[arg(long, env = "MAILPANEL_MAIL_FROM", default_value = "noreply@ipax.at", value_parser = mail_from)]
+    pub mail_from: String,
+    /// How long a message waits before its first retry when the relay refused or was
+    /// down; the wait doubles with each attempt, up to an hour, for 24 hours.
+    #[arg(long, env = "MAILPANEL_OUTBOX_RETRY_SECS", default_value_t = 30,
+          value_parser = ranged::<u64>(1..=3600))]
+    pub outbox_retry_secs: u64,
+    /// How often each instance looks for mail that is due.
+    #[arg(long, env = "MAILPANEL_OUTBOX_POLL_MS", default_value_t = 2000,
+          value_parser = ranged::<u64>(50..=600_000))]
+    pub outbox_poll_ms: u64,
+}
+
+fn relay(raw: &str) -> Result<(String, u16), String> {
+    let (host, port) = raw
+        .trim()
+        .rsplit_once(':')
+        .ok_or("must be host:port, e.g. 127.0.0.1:25")?;
+    let port = port
+        .parse()
+        .map_err(|_| "the port must be 1..=65535".to_owned())?;
+    if host.is_empty() || port == 0 {
+        return Err("must be host:port, e.g. 127.0.0.1:25".into());
+    }
+    Ok((host.to_owned(), port))
+}
+
+fn mail_from(raw: &str) -> Result<String, String> {
+    crate::domain::MailAddress::parse(raw.trim())
+        .map(|a| a.to_string())
+        .map_err(|e| format!("address {e}"))
 }
 
 /// Comma-separated lists are one value each (an empty one is an empty list); the

@@ -12,6 +12,7 @@ pub mod domain;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod mailer;
 pub mod metrics;
 pub mod passwords;
 pub mod routes;

@@ -50,6 +50,7 @@ impl Application {
         crate::app::domains::backfill_unicode_names(&pool).await?;
         let state = web::Data::new(App::start(settings.clone(), pool).await?);
         app::maintenance::spawn(state.clone().into_inner());
+        app::outbox::spawn(state.clone().into_inner());
         let metrics = web::Data::new(Metrics::new()?);
         let route_table = web::Data::new(fallback::RouteTable::from_openapi(&spec));
         let route_roles = web::Data::new(RouteRoles::from_openapi(&spec));

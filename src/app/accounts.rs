@@ -5,6 +5,7 @@
 use super::routing::{self, Claim};
 use super::{audit, domains, App, Error, Result, Write};
 use crate::domain::account::{AccountStatus, Protocols, ProtocolsChange, Quota};
+use crate::domain::guidance::Language;
 use crate::domain::imported_hash::ImportedHash;
 use crate::domain::paging::{Page, Paging};
 use crate::domain::password::NewPassword;
@@ -27,6 +28,13 @@ pub struct NewAccount {
     pub quota: Quota,
     pub protocols: Protocols,
     pub credential: Credential,
+    /// A welcome message with the account's settings (never the password).
+    pub welcome: Option<Welcome>,
+}
+
+pub struct Welcome {
+    pub send_to: MailAddress,
+    pub language: Language,
 }
 
 /// A change of some fields; `None` leaves a field as it is.
@@ -125,6 +133,13 @@ pub async fn create(app: &App, caller: &Caller, command: NewAccount) -> Result<A
             Error::Forbidden("only admin and partner keys may import password hashes".into())
         })?;
     }
+    if command.welcome.is_some() && app.mailer.is_none() {
+        return Err(Error::field(
+            "welcome",
+            "mail_not_configured",
+            "this installation sends no mail (MAILPANEL_SMTP_RELAY is not set)",
+        ));
+    }
     let domain = domains::find(app, caller, command.address.domain()).await?;
     // Hash before taking a connection: no pool connection is held while hashing.
     let (hash, origin) = match command.credential {
@@ -150,10 +165,29 @@ pub async fn create(app: &App, caller: &Caller, command: NewAccount) -> Result<A
     let id = store::accounts::insert(write.db(), &new).await?;
     let row = reread(write.db(), id).await?;
     let address = row.address();
+    if let Some(welcome) = &command.welcome {
+        let mail = store::outbox::NewMail {
+            kind: "welcome",
+            recipient: &welcome.send_to.to_string(),
+            account: &address,
+            language: if welcome.language == Language::En {
+                "en"
+            } else {
+                "de"
+            },
+        };
+        store::outbox::enqueue(write.db(), &mail).await?;
+    }
     let mut event = audit::on_account(audit::by(caller, "account.created"), &row, &address);
-    event.details = serde_json::json!({ "password": origin });
+    event.details = serde_json::json!({
+        "password": origin,
+        "welcome_to": command.welcome.as_ref().map(|w| w.send_to.to_string()),
+    });
     write.record(&event).await?;
     write.commit().await?;
+    if command.welcome.is_some() {
+        app.outbox_wake.notify_one();
+    }
     Ok(row)
 }
 

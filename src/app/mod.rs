@@ -17,6 +17,7 @@ pub mod directory;
 pub mod domains;
 mod error;
 pub mod maintenance;
+pub mod outbox;
 pub mod partners;
 pub mod passwords;
 pub mod profiles;
@@ -41,6 +42,10 @@ pub struct App {
     pub settings: Arc<Settings>,
     pub hasher: Hasher,
     pub caches: Arc<Caches>,
+    /// mailpanel's own outgoing mail; `None` without a relay.
+    pub mailer: Option<crate::mailer::Mailer>,
+    /// Wakes the outbox's sender when a message is queued.
+    pub outbox_wake: tokio::sync::Notify,
     key_usage: KeyUsage,
 }
 
@@ -54,11 +59,21 @@ impl App {
             settings.hash_concurrency,
             settings.hash_queue,
         )?;
+        let mailer = match &settings.smtp_relay {
+            Some((host, port)) => Some(crate::mailer::Mailer::new(
+                host,
+                *port,
+                &settings.mail_from,
+            )?),
+            None => None,
+        };
         Ok(Self {
             pool,
             settings,
             hasher,
             caches,
+            mailer,
+            outbox_wake: tokio::sync::Notify::new(),
             key_usage: KeyUsage::default(),
         })
     }

@@ -8,6 +8,7 @@ pub mod autodiscover;
 pub mod mobileconfig;
 pub mod setup_page;
 pub mod thunderbird;
+pub mod welcome;
 
 use crate::domain::profile::{Endpoint, Protocol, Security, ServerProfile};
 

@@ -10,10 +10,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{created, nullable, path, with_etag};
-use crate::app::accounts::{self as use_case, AccountChange, Credential, NewAccount, Rename};
+use crate::app::accounts::{
+    self as use_case, AccountChange, Credential, NewAccount, Rename, Welcome,
+};
 use crate::app::{App, Error};
 use crate::domain::account::{self, AccountStatus, Protocols, ProtocolsChange, Quota};
 use crate::domain::field::collect;
+use crate::domain::guidance::Language;
 use crate::domain::imported_hash::ImportedHash;
 use crate::domain::integer::optional_whole;
 use crate::domain::paging::{Page, Paging};
@@ -125,6 +128,33 @@ pub struct CreateAccount {
     pub quota_mb: Option<i32>,
     /// Default: all enabled.
     pub protocols: Option<Protocols>,
+    /// Send a welcome message with the account's settings (the same as
+    /// `GET /setup`, as text and HTML; never the password) to this address, through
+    /// the configured relay. Queued with the account: a relay that is down delays
+    /// it (retried for 24 hours) without failing the create. `422
+    /// mail_not_configured` when no relay is configured.
+    pub welcome: Option<WelcomeIn>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WelcomeIn {
+    #[schema(example = "max.privat@example.net")]
+    pub send_to: String,
+    /// Default `de`.
+    pub language: Option<Language>,
+}
+
+impl WelcomeIn {
+    fn parse(self) -> Result<Welcome, FieldError> {
+        let send_to = MailAddress::parse(self.send_to.trim()).map_err(|e| {
+            FieldError::new("welcome.send_to", "invalid_address", format!("address {e}"))
+        })?;
+        Ok(Welcome {
+            send_to,
+            language: self.language.unwrap_or(Language::De),
+        })
+    }
 }
 
 impl CreateAccount {
@@ -151,6 +181,7 @@ impl CreateAccount {
             .map(account::display_name)
             .transpose();
         let quota = self.quota_mb.map_or(Ok(Quota::default()), Quota::parse);
+        let welcome = self.welcome.map(WelcomeIn::parse).transpose();
         let (credential, policy_errors) = match (self.password, self.password_hash) {
             (Some(pw), None) => {
                 let text = address
@@ -186,16 +217,19 @@ impl CreateAccount {
                 Vec::new(),
             ),
         };
-        match (address, display_name, quota, credential) {
-            (Ok(address), Ok(display_name), Ok(quota), Ok(credential)) => Ok(NewAccount {
-                address,
-                display_name,
-                quota,
-                protocols: self.protocols.unwrap_or_default(),
-                credential,
-            }),
-            (a, d, q, c) => {
-                let mut errors = collect([a.err(), d.err(), q.err(), c.err().flatten()]);
+        match (address, display_name, quota, credential, welcome) {
+            (Ok(address), Ok(display_name), Ok(quota), Ok(credential), Ok(welcome)) => {
+                Ok(NewAccount {
+                    address,
+                    display_name,
+                    quota,
+                    protocols: self.protocols.unwrap_or_default(),
+                    credential,
+                    welcome,
+                })
+            }
+            (a, d, q, c, w) => {
+                let mut errors = collect([a.err(), d.err(), q.err(), c.err().flatten(), w.err()]);
                 if errors.is_empty() {
                     return Err(Error::PasswordPolicy(policy_errors));
                 }

@@ -12,6 +12,7 @@ pub mod database;
 pub mod domains;
 pub mod idempotency;
 pub mod notify;
+pub mod outbox;
 pub mod partners;
 pub mod profiles;
 pub mod routing;

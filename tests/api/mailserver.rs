@@ -3,7 +3,7 @@
 //! the public API, and the mail servers' role reads the views and nothing else.
 
 mod delivery;
-mod dovecot;
+pub mod dovecot;
 mod postfix;
 
 use std::sync::{Arc, Mutex};

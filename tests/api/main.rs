@@ -23,3 +23,4 @@ mod passwords;
 mod profiles;
 mod roles;
 mod routing;
+mod welcome;

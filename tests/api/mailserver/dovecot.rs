@@ -73,6 +73,12 @@ pub fn run(cmd: &mut Command) {
 pub async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
+    (port, smtp_sink_on(listener))
+}
+
+/// The same sink on a listener the caller bound (e.g. a relay that comes back on its
+/// old port).
+pub fn smtp_sink_on(listener: tokio::net::TcpListener) -> Arc<Mutex<Vec<String>>> {
     let messages = Arc::new(Mutex::new(Vec::new()));
     let store = messages.clone();
     tokio::spawn(async move {
@@ -118,7 +124,7 @@ pub async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
             });
         }
     });
-    (port, messages)
+    messages
 }
 
 impl Dovecot {
