@@ -115,6 +115,10 @@ pub struct Settings {
     #[arg(long, env = "MAILPANEL_MAX_BODY_BYTES", default_value_t = 64 * 1024,
           value_parser = ranged::<usize>(1024..=16 * 1024 * 1024))]
     pub max_body_bytes: usize,
+    /// Largest request body of a batch import (`POST …/accounts/batch`), in bytes.
+    #[arg(long, env = "MAILPANEL_MAX_BATCH_BODY_BYTES", default_value_t = 2 * 1024 * 1024,
+          value_parser = ranged::<usize>(1024..=64 * 1024 * 1024))]
+    pub max_batch_body_bytes: usize,
     /// Minimum zxcvbn strength score of a password.
     #[arg(long, env = "MAILPANEL_PASSWORD_MIN_SCORE", default_value_t = 3, value_parser = ranged::<u8>(0..=4))]
     pub password_min_score: u8,

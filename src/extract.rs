@@ -22,8 +22,17 @@ pub struct Json<T>(pub T);
 
 fn body_limit(req: &HttpRequest) -> usize {
     req.app_data::<web::Data<App>>()
-        .map(|a| a.settings.max_body_bytes)
+        .map(|a| body_limit_for(&a.settings, req.path()))
         .unwrap_or(64 * 1024)
+}
+
+/// The body limit of a path: batch imports carry up to a thousand accounts.
+pub fn body_limit_for(settings: &crate::config::Settings, path: &str) -> usize {
+    if path.ends_with("/accounts/batch") {
+        settings.max_batch_body_bytes
+    } else {
+        settings.max_body_bytes
+    }
 }
 
 /// Reads the whole body, refusing more than `limit` bytes before buffering them.

@@ -78,7 +78,7 @@ pub async fn middleware(
             .map(ServiceResponse::map_into_boxed_body);
     };
 
-    let limit = state.settings.max_body_bytes;
+    let limit = crate::extract::body_limit_for(&state.settings, req.path());
     let payload = req.take_payload();
     // A clone of the request must be gone before routing, which needs it unshared.
     let read = {

@@ -191,6 +191,124 @@ pub async fn create(app: &App, caller: &Caller, command: NewAccount) -> Result<A
     Ok(row)
 }
 
+/// Most accounts one batch import may create.
+pub const MAX_BATCH: usize = 1000;
+
+/// Creates up to [`MAX_BATCH`] accounts of one domain, all or none: every command was
+/// parsed before (per-item errors name `accounts[i]`), every address is checked
+/// here, and one transaction writes them all.
+#[tracing::instrument(skip_all, fields(domain = %domain, count = commands.len()))]
+pub async fn create_batch(
+    app: &App,
+    caller: &Caller,
+    domain: &DomainName,
+    commands: Vec<NewAccount>,
+) -> Result<Vec<AccountRow>> {
+    if commands
+        .iter()
+        .any(|c| matches!(c.credential, Credential::Imported(_)))
+    {
+        caller.require(&[Role::Admin, Role::Partner]).map_err(|_| {
+            Error::Forbidden("only admin and partner keys may import password hashes".into())
+        })?;
+    }
+    if commands.iter().any(|c| c.welcome.is_some()) && app.mailer.is_none() {
+        return Err(Error::field(
+            "welcome",
+            "mail_not_configured",
+            "this installation sends no mail (MAILPANEL_SMTP_RELAY is not set)",
+        ));
+    }
+    let local_parts: Vec<String> = commands
+        .iter()
+        .map(|c| c.address.local_part().as_str().to_owned())
+        .collect();
+    let duplicates: Vec<crate::domain::FieldError> = local_parts
+        .iter()
+        .enumerate()
+        .filter(|(i, l)| local_parts[..*i].contains(l))
+        .map(|(i, l)| {
+            crate::domain::FieldError::new(
+                format!("accounts[{i}].local_part"),
+                "duplicate",
+                format!("{l} is in the batch twice"),
+            )
+        })
+        .collect();
+    if !duplicates.is_empty() {
+        return Err(Error::Invalid(duplicates));
+    }
+    let domain = domains::find(app, caller, domain).await?;
+    let hashes = hash_all(app, &commands).await?;
+
+    let mut write = Write::begin(app, &[Topic::Accounts]).await?;
+    let quota: i64 = commands.iter().map(|c| i64::from(c.quota.mb())).sum();
+    routing::claim_batch(write.db(), &domain, &local_parts, quota).await?;
+    let new: Vec<store::accounts::NewAccount<'_>> = commands
+        .iter()
+        .zip(&hashes)
+        .map(|(c, (hash, _))| store::accounts::NewAccount {
+            domain_id: domain.id,
+            local_part: c.address.local_part().as_str(),
+            display_name: c.display_name.as_deref(),
+            quota_mb: c.quota.mb(),
+            protocols: c.protocols,
+            password_hash: hash,
+        })
+        .collect();
+    let ids = store::accounts::insert_many(write.db(), domain.id, &new).await?;
+    let rows = store::accounts::get_many(write.db(), &ids).await?;
+    for (c, _) in commands.iter().zip(&hashes) {
+        if let Some(welcome) = &c.welcome {
+            let mail = store::outbox::NewMail {
+                kind: "welcome",
+                recipient: &welcome.send_to.to_string(),
+                account: &c.address.to_string(),
+                language: if welcome.language == Language::En {
+                    "en"
+                } else {
+                    "de"
+                },
+            };
+            store::outbox::enqueue(write.db(), &mail).await?;
+        }
+    }
+    let addresses: Vec<String> = rows.iter().map(AccountRow::address).collect();
+    let mut event = audit::by(caller, "account.created");
+    event.partner_id = domain.partner_id;
+    event.customer_id = Some(domain.customer_id);
+    event.domain = Some(&domain.name);
+    event.details = serde_json::json!({ "batch": rows.len() });
+    store::audit::record_for_accounts(write.db(), &event, &addresses).await?;
+    write.commit().await?;
+    if commands.iter().any(|c| c.welcome.is_some()) {
+        app.outbox_wake.notify_one();
+    }
+    Ok(rows)
+}
+
+/// Each command's hash and its origin: plain passwords through the hashing pool, at
+/// most as many at once as it hashes in parallel (so a batch never fills its queue),
+/// imported hashes as they are.
+async fn hash_all(app: &App, commands: &[NewAccount]) -> Result<Vec<(String, String)>> {
+    use futures_util::stream::{self, StreamExt, TryStreamExt};
+    let parallel = app.settings.hash_concurrency.max(1);
+    stream::iter(commands.iter().map(|c| async move {
+        match &c.credential {
+            Credential::Password(pw) => Ok((
+                app.hasher.hash(pw.secret().clone()).await?,
+                "set".to_owned(),
+            )),
+            Credential::Imported(h) => {
+                Ok((h.as_str().to_owned(), format!("imported {}", h.scheme())))
+            }
+        }
+    }))
+    .buffered(parallel)
+    .try_collect()
+    .await
+}
+
 /// A domain's live accounts, or its deleted (restorable) ones, by local part.
 #[tracing::instrument(skip_all, fields(domain = %domain))]
 pub async fn list(

@@ -97,6 +97,61 @@ pub async fn claim(db: &mut PgConnection, domain: &DomainRow, claim: Claim<'_>) 
     Ok(slots)
 }
 
+/// A batch of new accounts: the addresses free (each one taken named by its index, as
+/// `accounts[i].local_part`), and the limits holding for all of them together.
+pub async fn claim_batch(
+    db: &mut PgConnection,
+    domain: &DomainRow,
+    local_parts: &[String],
+    quota_mb: i64,
+) -> Result<()> {
+    let slots = routing::lock_slots(db, domain.id)
+        .await?
+        .ok_or_else(|| Error::not_found("domain"))?;
+    if slots.alias_of.is_some() {
+        return Err(Error::Conflict(format!(
+            "{} is an alias domain; add accounts to its target",
+            domain.name
+        )));
+    }
+    let held = routing::holders(db, domain.id, local_parts).await?;
+    if !held.is_empty() {
+        let errors = local_parts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, local)| {
+                let (_, holder) = held.iter().find(|(l, _)| l == local)?;
+                let what = match holder {
+                    Holder::Account => "is an account",
+                    Holder::DeletedAccount(_) => {
+                        "belongs to a deleted account that can still be restored"
+                    }
+                    Holder::Alias => "is an alias",
+                };
+                Some(crate::domain::FieldError::new(
+                    format!("accounts[{i}].local_part"),
+                    "address_taken",
+                    format!("{local}@{} {what}", domain.name),
+                ))
+            })
+            .collect();
+        return Err(Error::Invalid(errors));
+    }
+    let count = local_parts.len() as i64;
+    check(
+        slots.max_accounts.map(i64::from),
+        slots.accounts + count,
+        "accounts",
+    )?;
+    let wanted = slots.quota_mb + quota_mb;
+    if let Some(max) = slots.max_quota_mb.filter(|max| wanted > *max) {
+        return Err(limit_reached(format!(
+            "the domain's quota would be {wanted} MB of its {max} MB"
+        )));
+    }
+    Ok(())
+}
+
 fn check(max: Option<i64>, wanted: i64, what: &str) -> Result<()> {
     match max {
         Some(max) if wanted > max => Err(limit_reached(format!(

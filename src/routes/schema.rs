@@ -9,6 +9,7 @@ use utoipa::openapi::schema::{ArrayItems, Schema, SchemaFormat, SchemaType, Type
 use utoipa::openapi::{OpenApi, RefOr};
 use utoipa::Number;
 
+use crate::app::accounts::MAX_BATCH;
 use crate::app::passwords::MAX_CURRENT_LEN;
 use crate::domain::account::{MAX_DISPLAY_NAME, MAX_ITEMS_LIMIT, MAX_QUOTA_LIMIT, MAX_QUOTA_MB};
 use crate::domain::address::{MAX_ADDRESS_LEN, MAX_LOCAL_LEN};
@@ -83,6 +84,8 @@ const FIELDS: &[(&str, &str, Bound)] = &[
     ("UpdateDomain", "max_aliases", Range(0, MAX_ITEMS_LIMIT)),
     ("UpdateDomain", "max_quota_mb", Range(0, MAX_QUOTA_LIMIT)),
     ("RenameAccount", "local_part", Pattern(DOT_ATOM, MAX_LOCAL_LEN)),
+    ("CreateAccounts", "accounts", Items(1, MAX_BATCH)),
+    ("WelcomeIn", "send_to", Format("email", MAX_ADDRESS_LEN)),
     ("ForwardingIn", "to", Addresses(1, DEFAULT_MAX_DESTINATIONS)),
     ("CreateAlias", "local_part", Pattern(DOT_ATOM, MAX_LOCAL_LEN)),
     ("CreateAlias", "destinations", Addresses(1, DEFAULT_MAX_DESTINATIONS)),
@@ -241,7 +244,7 @@ const LINKS: &[(&str, &str, &str, &str, &[&str])] = &[
     ("createApiKey", "201", "$response.body#/id", "id", &["revokeApiKey"]),
     ("createDomain", "201", "$response.body#/name", "domain",
         &["getDomain", "updateDomain", "deleteDomain", "createAccount", "listAccounts", "listDnsRecords",
-          "createAlias", "listAliases", "getCatchAll", "setCatchAll", "deleteCatchAll"]),
+          "createAlias", "listAliases", "getCatchAll", "setCatchAll", "deleteCatchAll", "createAccounts"]),
     ("createAccount", "201", "$response.body#/address", "address",
         &["getAccount", "updateAccount", "deleteAccount", "setPassword", "getClientSettings",
           "getAccountAppleProfile", "renameAccount"]),

@@ -403,3 +403,52 @@ pub async fn upgrade_hash(
             .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Many new accounts of one domain in one statement (batch import); their ids.
+pub async fn insert_many(
+    db: impl PgExecutor<'_>,
+    domain_id: Uuid,
+    accounts: &[NewAccount<'_>],
+) -> sqlx::Result<Vec<Uuid>> {
+    let ids: Vec<Uuid> = accounts.iter().map(|_| Uuid::now_v7()).collect();
+    let column = |f: &dyn Fn(&NewAccount<'_>) -> Option<String>| -> Vec<Option<String>> {
+        accounts.iter().map(f).collect()
+    };
+    let locals = column(&|a| Some(a.local_part.to_owned()));
+    let names = column(&|a| a.display_name.map(str::to_owned));
+    let hashes = column(&|a| Some(a.password_hash.to_owned()));
+    let quotas: Vec<i32> = accounts.iter().map(|a| a.quota_mb).collect();
+    let flag = |f: fn(&Protocols) -> bool| -> Vec<bool> {
+        accounts.iter().map(|a| f(&a.protocols)).collect()
+    };
+    sqlx::query_scalar(
+        "INSERT INTO accounts (id, domain_id, local_part, display_name, quota_mb, status,
+                               imap_enabled, pop3_enabled, smtp_enabled, password_hash)
+         SELECT id, $2, local_part, display_name, quota_mb, 'active', imap, pop3, smtp, hash
+         FROM unnest($1::uuid[], $3::text[], $4::text[], $5::int[], $6::bool[], $7::bool[],
+                     $8::bool[], $9::text[])
+              AS n (id, local_part, display_name, quota_mb, imap, pop3, smtp, hash)
+         RETURNING id",
+    )
+    .bind(&ids)
+    .bind(domain_id)
+    .bind(&locals)
+    .bind(&names)
+    .bind(&quotas)
+    .bind(flag(|p| p.imap))
+    .bind(flag(|p| p.pop3))
+    .bind(flag(|p| p.smtp))
+    .bind(&hashes)
+    .fetch_all(db)
+    .await
+}
+
+/// Accounts by id, by local part.
+pub async fn get_many(db: impl PgExecutor<'_>, ids: &[Uuid]) -> sqlx::Result<Vec<AccountRow>> {
+    sqlx::query_as(&format!(
+        "{SELECT} WHERE a.id = ANY($1) ORDER BY a.local_part"
+    ))
+    .bind(ids)
+    .fetch_all(db)
+    .await
+}

@@ -179,3 +179,38 @@ pub async fn sources_pointing_into(
     .fetch_all(db)
     .await
 }
+
+/// Which of these local parts of a domain are held, and by what (after purging
+/// expired deleted accounts among them): a batch's addresses in one query.
+pub async fn holders(
+    db: &mut PgConnection,
+    domain_id: Uuid,
+    local_parts: &[String],
+) -> sqlx::Result<Vec<(String, Holder)>> {
+    sqlx::query("DELETE FROM accounts WHERE domain_id = $1 AND local_part = ANY($2) AND purge_after <= now()")
+        .bind(domain_id)
+        .bind(local_parts)
+        .execute(&mut *db)
+        .await?;
+    let found: Vec<(String, String, Option<DateTime<Utc>>)> = sqlx::query_as(
+        "SELECT local_part, CASE WHEN deleted_at IS NULL THEN 'account' ELSE 'deleted' END, purge_after
+           FROM accounts WHERE domain_id = $1 AND local_part = ANY($2)
+         UNION ALL
+         SELECT local_part, 'alias', NULL FROM aliases WHERE domain_id = $1 AND local_part = ANY($2)",
+    )
+    .bind(domain_id)
+    .bind(local_parts)
+    .fetch_all(db)
+    .await?;
+    Ok(found
+        .into_iter()
+        .map(|(local, kind, until)| {
+            let holder = match (kind.as_str(), until) {
+                ("account", _) => Holder::Account,
+                ("deleted", Some(until)) => Holder::DeletedAccount(until),
+                _ => Holder::Alias,
+            };
+            (local, holder)
+        })
+        .collect())
+}

@@ -7,6 +7,7 @@ mod api_keys;
 mod authorization;
 mod autoconfig;
 mod bad_input;
+mod batch;
 mod client_settings;
 mod customers;
 mod dns;
