@@ -16,6 +16,7 @@ pub mod customers;
 pub mod directory;
 pub mod domains;
 mod error;
+pub mod events;
 pub mod maintenance;
 pub mod outbox;
 pub mod partners;

@@ -97,6 +97,11 @@ fn decode_cursor(c: &str) -> Option<String> {
     Some(String::from_utf8_lossy(&bytes).replace(['\0', '\u{fffd}'], ""))
 }
 
+/// The opaque form of a key, as `next_cursor` carries it.
+pub fn encode_cursor(key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(key)
+}
+
 /// One page of a list.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T> {

@@ -12,6 +12,7 @@ pub mod catch_all;
 pub mod client_settings;
 pub mod customers;
 pub mod domains;
+pub mod events;
 pub mod fallback;
 pub mod health;
 pub mod openapi;
@@ -52,6 +53,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     passwords::configure(cfg);
     profiles::configure(cfg);
     audit::configure(cfg);
+    events::configure(cfg);
 }
 
 /// `?lang=`, else the client's `Accept-Language` (best first, refused ones left out).

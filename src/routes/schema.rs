@@ -112,6 +112,7 @@ const FIELDS: &[(&str, &str, Bound)] = &[
 const PARAMETERS: &[(&str, Bound)] = &[
     ("limit", Range(1, MAX_LIMIT as i64)),
     ("cursor", Pattern(CURSOR, MAX_CURSOR_LEN)),
+    ("after", Pattern(CURSOR, MAX_CURSOR_LEN)),
     ("q", Pattern(PLAIN, MAX_SEARCH)),
     ("address", Format("email", MAX_ADDRESS_LEN)),
     ("emailaddress", Format("email", MAX_ADDRESS_LEN)),

@@ -10,6 +10,7 @@ pub mod catch_alls;
 pub mod customers;
 pub mod database;
 pub mod domains;
+pub mod events;
 pub mod idempotency;
 pub mod notify;
 pub mod outbox;

@@ -12,6 +12,7 @@ mod client_settings;
 mod customers;
 mod dns;
 mod domains;
+mod events;
 mod helpers;
 mod idempotency;
 mod limits;
