@@ -245,7 +245,7 @@ const LINKS: &[(&str, &str, &str, &str, &[&str])] = &[
     ("createApiKey", "201", "$response.body#/id", "id", &["revokeApiKey"]),
     ("createDomain", "201", "$response.body#/name", "domain",
         &["getDomain", "updateDomain", "deleteDomain", "createAccount", "listAccounts", "listDnsRecords",
-          "createAlias", "listAliases", "getCatchAll", "setCatchAll", "deleteCatchAll", "createAccounts"]),
+          "createAlias", "listAliases", "setCatchAll", "createAccounts"]),
     ("createAccount", "201", "$response.body#/address", "address",
         &["getAccount", "updateAccount", "deleteAccount", "setPassword", "getClientSettings",
           "getAccountAppleProfile", "renameAccount"]),
