@@ -16,6 +16,7 @@ pub struct Metrics {
     latency: HistogramVec,
     pool_size: IntGauge,
     pool_idle: IntGauge,
+    outbox_pending: IntGauge,
 }
 
 impl Metrics {
@@ -44,6 +45,11 @@ impl Metrics {
             "mailpanel_db_pool_idle_connections",
             "Idle database connections",
         )?;
+        let outbox_pending = IntGauge::new(
+            "mailpanel_outbox_pending",
+            "Mail mailpanel sends itself (welcome messages) queued, not yet sent nor given up on",
+        )?;
+        registry.register(Box::new(outbox_pending.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool_size.clone()))?;
@@ -54,10 +60,21 @@ impl Metrics {
             latency,
             pool_size,
             pool_idle,
+            outbox_pending,
         })
     }
 
-    pub fn render(&self, pool: &sqlx::PgPool) -> anyhow::Result<String> {
+    /// The text exposition, with the gauges read now (`outbox_pending` from the
+    /// database, since every instance's queue is the same table; `None` when it could
+    /// not be read, and the gauge keeps its last value).
+    pub fn render(
+        &self,
+        pool: &sqlx::PgPool,
+        outbox_pending: Option<i64>,
+    ) -> anyhow::Result<String> {
+        if let Some(pending) = outbox_pending {
+            self.outbox_pending.set(pending);
+        }
         self.pool_size.set(i64::from(pool.size()));
         self.pool_idle
             .set(i64::try_from(pool.num_idle()).unwrap_or(i64::MAX));

@@ -71,6 +71,11 @@ pub async fn deliver_due(app: &App) -> Result<usize> {
     }
 }
 
+/// Messages queued and not yet sent nor given up on, for `/metrics`.
+pub async fn pending(app: &App) -> Result<i64> {
+    Ok(store::outbox::pending(&app.pool).await?)
+}
+
 /// The wait before the next attempt: the base, doubled with each attempt, at most an hour.
 fn retry_wait(base_secs: u64, attempts: i32) -> f64 {
     let doubled = base_secs as f64 * 2f64.powi(attempts.clamp(0, 20));

@@ -42,8 +42,10 @@ async fn metrics(
     app: web::Data<App>,
     metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ApiError> {
+    // Metrics must answer while the database is away: the gauge then keeps its value.
+    let pending = crate::app::outbox::pending(&app).await.ok();
     let text = metrics
-        .render(&app.pool)
+        .render(&app.pool, pending)
         .map_err(crate::app::Error::Internal)?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")

@@ -154,6 +154,9 @@ async fn a_relay_that_is_down_delays_the_welcome_without_failing_the_create() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
+    let (_, _, metrics) = app.get_text("/metrics").await;
+    assert!(metrics.contains("mailpanel_outbox_pending 1"), "{metrics}");
+
     // The relay comes back on its port: the retry delivers it.
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
@@ -172,6 +175,8 @@ async fn a_relay_that_is_down_delays_the_welcome_without_failing_the_create() {
         .await
         .unwrap();
     assert!(sent);
+    let (_, _, metrics) = app.get_text("/metrics").await;
+    assert!(metrics.contains("mailpanel_outbox_pending 0"));
 }
 
 #[tokio::test]
