@@ -128,18 +128,7 @@ async fn reread(db: &mut sqlx::PgConnection, id: uuid::Uuid) -> Result<AccountRo
 
 #[tracing::instrument(skip_all, fields(address = %command.address))]
 pub async fn create(app: &App, caller: &Caller, command: NewAccount) -> Result<AccountRow> {
-    if let Credential::Imported(_) = command.credential {
-        caller.require(&[Role::Admin, Role::Partner]).map_err(|_| {
-            Error::Forbidden("only admin and partner keys may import password hashes".into())
-        })?;
-    }
-    if command.welcome.is_some() && app.mailer.is_none() {
-        return Err(Error::field(
-            "welcome",
-            "mail_not_configured",
-            "this installation sends no mail (MAILPANEL_SMTP_RELAY is not set)",
-        ));
-    }
+    may_create(app, caller, std::slice::from_ref(&command))?;
     let domain = domains::find(app, caller, command.address.domain()).await?;
     // Hash before taking a connection: no pool connection is held while hashing.
     let (hash, origin) = match command.credential {
@@ -166,17 +155,7 @@ pub async fn create(app: &App, caller: &Caller, command: NewAccount) -> Result<A
     let row = reread(write.db(), id).await?;
     let address = row.address();
     if let Some(welcome) = &command.welcome {
-        let mail = store::outbox::NewMail {
-            kind: "welcome",
-            recipient: &welcome.send_to.to_string(),
-            account: &address,
-            language: if welcome.language == Language::En {
-                "en"
-            } else {
-                "de"
-            },
-        };
-        store::outbox::enqueue(write.db(), &mail).await?;
+        enqueue_welcome(write.db(), welcome, &address).await?;
     }
     let mut event = audit::on_account(audit::by(caller, "account.created"), &row, &address);
     event.details = serde_json::json!({
@@ -204,21 +183,7 @@ pub async fn create_batch(
     domain: &DomainName,
     commands: Vec<NewAccount>,
 ) -> Result<Vec<AccountRow>> {
-    if commands
-        .iter()
-        .any(|c| matches!(c.credential, Credential::Imported(_)))
-    {
-        caller.require(&[Role::Admin, Role::Partner]).map_err(|_| {
-            Error::Forbidden("only admin and partner keys may import password hashes".into())
-        })?;
-    }
-    if commands.iter().any(|c| c.welcome.is_some()) && app.mailer.is_none() {
-        return Err(Error::field(
-            "welcome",
-            "mail_not_configured",
-            "this installation sends no mail (MAILPANEL_SMTP_RELAY is not set)",
-        ));
-    }
+    may_create(app, caller, &commands)?;
     let local_parts: Vec<String> = commands
         .iter()
         .map(|c| c.address.local_part().as_str().to_owned())
@@ -247,7 +212,7 @@ pub async fn create_batch(
     let new: Vec<store::accounts::NewAccount<'_>> = commands
         .iter()
         .zip(&hashes)
-        .map(|(c, (hash, _))| store::accounts::NewAccount {
+        .map(|(c, hash)| store::accounts::NewAccount {
             domain_id: domain.id,
             local_part: c.address.local_part().as_str(),
             display_name: c.display_name.as_deref(),
@@ -258,19 +223,9 @@ pub async fn create_batch(
         .collect();
     let ids = store::accounts::insert_many(write.db(), domain.id, &new).await?;
     let rows = store::accounts::get_many(write.db(), &ids).await?;
-    for (c, _) in commands.iter().zip(&hashes) {
+    for c in &commands {
         if let Some(welcome) = &c.welcome {
-            let mail = store::outbox::NewMail {
-                kind: "welcome",
-                recipient: &welcome.send_to.to_string(),
-                account: &c.address.to_string(),
-                language: if welcome.language == Language::En {
-                    "en"
-                } else {
-                    "de"
-                },
-            };
-            store::outbox::enqueue(write.db(), &mail).await?;
+            enqueue_welcome(write.db(), welcome, &c.address.to_string()).await?;
         }
     }
     let addresses: Vec<String> = rows.iter().map(AccountRow::address).collect();
@@ -287,26 +242,58 @@ pub async fn create_batch(
     Ok(rows)
 }
 
-/// Each command's hash and its origin: plain passwords through the hashing pool, at
-/// most as many at once as it hashes in parallel (so a batch never fills its queue),
-/// imported hashes as they are.
-async fn hash_all(app: &App, commands: &[NewAccount]) -> Result<Vec<(String, String)>> {
+/// Each command's hash: plain passwords through the hashing pool, at most as many at
+/// once as it hashes in parallel (so a batch never fills its queue), imported hashes
+/// as they are.
+async fn hash_all(app: &App, commands: &[NewAccount]) -> Result<Vec<String>> {
     use futures_util::stream::{self, StreamExt, TryStreamExt};
     let parallel = app.settings.hash_concurrency.max(1);
     stream::iter(commands.iter().map(|c| async move {
         match &c.credential {
-            Credential::Password(pw) => Ok((
-                app.hasher.hash(pw.secret().clone()).await?,
-                "set".to_owned(),
-            )),
-            Credential::Imported(h) => {
-                Ok((h.as_str().to_owned(), format!("imported {}", h.scheme())))
-            }
+            Credential::Password(pw) => Ok(app.hasher.hash(pw.secret().clone()).await?),
+            Credential::Imported(h) => Ok(h.as_str().to_owned()),
         }
     }))
     .buffered(parallel)
     .try_collect()
     .await
+}
+
+/// What creating these accounts needs beyond their fields: importing hashes is for
+/// admin and partner keys, and a welcome message needs a relay.
+fn may_create(app: &App, caller: &Caller, commands: &[NewAccount]) -> Result<()> {
+    if commands
+        .iter()
+        .any(|c| matches!(c.credential, Credential::Imported(_)))
+    {
+        caller.require(&[Role::Admin, Role::Partner]).map_err(|_| {
+            Error::Forbidden("only admin and partner keys may import password hashes".into())
+        })?;
+    }
+    if commands.iter().any(|c| c.welcome.is_some()) && app.mailer.is_none() {
+        return Err(Error::field(
+            "welcome",
+            "mail_not_configured",
+            "this installation sends no mail (MAILPANEL_SMTP_RELAY is not set)",
+        ));
+    }
+    Ok(())
+}
+
+/// Queues a welcome message in the creating transaction.
+async fn enqueue_welcome(
+    db: &mut sqlx::PgConnection,
+    welcome: &Welcome,
+    address: &str,
+) -> Result<()> {
+    let mail = store::outbox::NewMail {
+        kind: "welcome",
+        recipient: &welcome.send_to.to_string(),
+        account: address,
+        language: welcome.language.as_str(),
+    };
+    store::outbox::enqueue(db, &mail).await?;
+    Ok(())
 }
 
 /// A domain's live accounts, or its deleted (restorable) ones, by local part.

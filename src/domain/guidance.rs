@@ -31,6 +31,14 @@ impl Language {
         }
     }
 
+    /// The tag: `de` or `en`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::De => "de",
+            Language::En => "en",
+        }
+    }
+
     fn parse(tag: &str) -> Option<Self> {
         match tag.trim().to_ascii_lowercase().as_str() {
             "de" => Some(Language::De),
