@@ -83,7 +83,8 @@ pub struct FeedQuery {
 /// profiles. Ordered by the transactions that wrote them and shown only once every
 /// older transaction has ended, so a reader that follows `next_cursor` sees every
 /// event once, even while writes commit out of order on several instances (an event
-/// appears once the longest write running beside it has ended).
+/// appears once every transaction older than it, on the whole PostgreSQL cluster, has
+/// ended).
 #[utoipa::path(operation_id = "listEvents", tag = "audit", security(("api_key" = [])), params(FeedQuery),
     responses((status = 200, body = Feed, description = "The next events")))]
 #[get("/v1/events")]
