@@ -1,9 +1,12 @@
 # Build stage: compile the release binary.
 FROM rust:1-bookworm AS build
 WORKDIR /src
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
 COPY migrations ./migrations
+# askama compiles the templates in; the page's CSS, script and icon are included too.
+COPY templates ./templates
+COPY static ./static
 RUN cargo build --release --locked && strip target/release/mailpanel
 
 # Run stage: a small Debian with just the binary (migrations are compiled in).
