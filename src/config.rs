@@ -163,6 +163,36 @@ pub struct Settings {
     #[arg(long, env = "MAILPANEL_OUTBOX_POLL_MS", default_value_t = 2000,
           value_parser = ranged::<u64>(50..=600_000))]
     pub outbox_poll_ms: u64,
+    /// Webhook receivers may be plain `http://` URLs (a lab, or a receiver on the
+    /// provider's own network); otherwise only `https://`.
+    #[arg(long, env = "MAILPANEL_WEBHOOK_ALLOW_HTTP", default_value_t = false,
+          action = clap::ArgAction::Set)]
+    pub webhook_allow_http: bool,
+    /// Networks (CIDR, comma-separated) webhook receivers may be in although they are
+    /// private or loopback, e.g. `10.20.0.0/16`. Empty: the public internet only.
+    #[arg(long, env = "MAILPANEL_WEBHOOK_ALLOWED_NETWORKS", default_value = "", value_parser = networks)]
+    pub webhook_allowed_networks: Networks,
+    /// How long a receiver has to answer one delivery.
+    #[arg(long, env = "MAILPANEL_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000,
+          value_parser = ranged::<u64>(100..=60_000))]
+    pub webhook_timeout_ms: u64,
+    /// The wait before a failed delivery's first retry; it doubles with each attempt,
+    /// up to an hour.
+    #[arg(long, env = "MAILPANEL_WEBHOOK_RETRY_MS", default_value_t = 5_000,
+          value_parser = ranged::<u64>(10..=3_600_000))]
+    pub webhook_retry_ms: u64,
+    /// How long a delivery is retried before its subscription is switched off.
+    #[arg(long, env = "MAILPANEL_WEBHOOK_GIVE_UP_SECS", default_value_t = 86_400,
+          value_parser = ranged::<u64>(1..=30 * 86_400))]
+    pub webhook_give_up_secs: u64,
+    /// How often each instance looks for new events and due deliveries.
+    #[arg(long, env = "MAILPANEL_WEBHOOK_POLL_MS", default_value_t = 200,
+          value_parser = ranged::<u64>(10..=60_000))]
+    pub webhook_poll_ms: u64,
+    /// Subscriptions one owner (the provider, a partner, a customer) may have.
+    #[arg(long, env = "MAILPANEL_MAX_WEBHOOKS", default_value_t = 20,
+          value_parser = ranged::<i64>(1..=1000))]
+    pub max_webhooks: i64,
 }
 
 fn relay(raw: &str) -> Result<(String, u16), String> {
@@ -189,6 +219,7 @@ fn mail_from(raw: &str) -> Result<String, String> {
 /// aliases keep clap from reading the field as a repeatable flag.
 pub type Origins = Vec<String>;
 pub type Addresses = Vec<IpAddr>;
+pub type Networks = Vec<ipnet::IpNet>;
 
 fn items(raw: &str) -> impl Iterator<Item = &str> {
     raw.split(',').map(str::trim).filter(|x| !x.is_empty())
@@ -203,6 +234,16 @@ fn addresses(raw: &str) -> Result<Addresses, String> {
         .map(|ip| {
             ip.parse()
                 .map_err(|_| format!("{ip:?} is not an IP address"))
+        })
+        .collect()
+}
+
+fn networks(raw: &str) -> Result<Networks, String> {
+    items(raw)
+        .map(|net| {
+            net.parse::<ipnet::IpNet>()
+                .or_else(|_| net.parse::<IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| format!("{net:?} is not a network such as 10.0.0.0/8"))
         })
         .collect()
 }
@@ -240,6 +281,13 @@ struct Only {
 }
 
 impl Settings {
+    /// The receivers webhooks may go to.
+    pub fn webhook_policy(&self) -> crate::domain::webhook::AddressPolicy {
+        crate::domain::webhook::AddressPolicy {
+            allowed: self.webhook_allowed_networks.clone(),
+        }
+    }
+
     pub fn password_policy(&self) -> password::Policy {
         password::Policy {
             min_len: self.password_min_length,
@@ -283,5 +331,16 @@ mod tests {
     fn lists_are_comma_separated() {
         let s = Settings::read(["mailpanel", "--trusted-proxies", "10.0.0.1,::1"]).unwrap();
         assert_eq!(s.trusted_proxies.len(), 2);
+        let s = Settings::read([
+            "mailpanel",
+            "--webhook-allowed-networks",
+            "10.20.0.0/16, 127.0.0.1",
+            "--webhook-allow-http",
+            "true",
+        ])
+        .unwrap();
+        assert_eq!(s.webhook_allowed_networks.len(), 2);
+        assert!(s.webhook_allow_http);
+        assert!(Settings::read(["mailpanel", "--webhook-allowed-networks", "intranet"]).is_err());
     }
 }

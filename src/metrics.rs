@@ -17,6 +17,13 @@ pub struct Metrics {
     pool_size: IntGauge,
     pool_idle: IntGauge,
     outbox_pending: IntGauge,
+    webhooks_pending: IntGauge,
+}
+
+/// Work queued in the database, shared by every instance.
+pub struct Backlogs {
+    pub outbox: Option<i64>,
+    pub webhooks: Option<i64>,
 }
 
 impl Metrics {
@@ -50,6 +57,11 @@ impl Metrics {
             "Mail mailpanel sends itself (welcome messages) queued, not yet sent nor given up on",
         )?;
         registry.register(Box::new(outbox_pending.clone()))?;
+        let webhooks_pending = IntGauge::new(
+            "mailpanel_webhook_deliveries_pending",
+            "Webhook deliveries owed to active subscriptions, not yet delivered",
+        )?;
+        registry.register(Box::new(webhooks_pending.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool_size.clone()))?;
@@ -61,19 +73,19 @@ impl Metrics {
             pool_size,
             pool_idle,
             outbox_pending,
+            webhooks_pending,
         })
     }
 
-    /// The text exposition, with the gauges read now (`outbox_pending` from the
-    /// database, since every instance's queue is the same table; `None` when it could
-    /// not be read, and the gauge keeps its last value).
-    pub fn render(
-        &self,
-        pool: &sqlx::PgPool,
-        outbox_pending: Option<i64>,
-    ) -> anyhow::Result<String> {
-        if let Some(pending) = outbox_pending {
+    /// The text exposition, with the gauges read now (the backlogs from the database,
+    /// since every instance's queue is the same table; `None` when one could not be
+    /// read, and its gauge keeps its last value).
+    pub fn render(&self, pool: &sqlx::PgPool, backlogs: Backlogs) -> anyhow::Result<String> {
+        if let Some(pending) = backlogs.outbox {
             self.outbox_pending.set(pending);
+        }
+        if let Some(pending) = backlogs.webhooks {
+            self.webhooks_pending.set(pending);
         }
         self.pool_size.set(i64::from(pool.size()));
         self.pool_idle

@@ -26,6 +26,24 @@ use crate::telemetry::request_id_middleware;
 pub struct Application {
     port: u16,
     server: Server,
+    app: Arc<App>,
+}
+
+/// Stops a running instance from elsewhere: its server and its background work.
+#[derive(Clone)]
+pub struct Stopper {
+    server: actix_web::dev::ServerHandle,
+    app: Arc<App>,
+}
+
+impl Stopper {
+    /// Stops at once, as a crash would: requests in flight are cut, and background
+    /// work (deliveries, the outbox) ends at its next pause. What was leased is taken
+    /// up by another instance once the lease runs out.
+    pub async fn stop(&self) {
+        self.app.stop();
+        self.server.stop(false).await;
+    }
 }
 
 impl Application {
@@ -51,6 +69,8 @@ impl Application {
         let state = web::Data::new(App::start(settings.clone(), pool).await?);
         app::maintenance::spawn(state.clone().into_inner());
         app::outbox::spawn(state.clone().into_inner());
+        app::webhook_delivery::spawn(state.clone().into_inner());
+        let app_handle = state.clone().into_inner();
         let metrics = web::Data::new(Metrics::new()?);
         let route_table = web::Data::new(fallback::RouteTable::from_openapi(&spec));
         let route_roles = web::Data::new(RouteRoles::from_openapi(&spec));
@@ -95,15 +115,29 @@ impl Application {
         .shutdown_timeout(settings.shutdown_timeout_secs)
         .listen(listener)?
         .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            app: app_handle,
+        })
+    }
+
+    pub fn stopper(&self) -> Stopper {
+        Stopper {
+            server: self.server.handle(),
+            app: self.app.clone(),
+        }
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// Serves until SIGTERM/SIGINT (or a [`Stopper`]), then ends the background work.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.app.stop();
+        served
     }
 }
 

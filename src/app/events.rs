@@ -5,6 +5,7 @@
 
 use super::App;
 use super::{Error, Result};
+use crate::domain::event::{Event, Subject};
 use crate::domain::paging::{encode_cursor, Paging};
 use crate::domain::Caller;
 use crate::store;
@@ -13,8 +14,25 @@ use crate::store::events::FeedRow;
 /// One page of the feed, and the cursor to follow it with (never `None`: a reader
 /// keeps polling from there).
 pub struct FeedPage {
-    pub items: Vec<(String, FeedRow)>,
+    pub items: Vec<Event>,
     pub next_cursor: Option<String>,
+}
+
+/// A stored event as readers see it, with the cursor that follows it.
+pub fn event_of(r: FeedRow) -> Event {
+    Event {
+        id: r.id,
+        cursor: encode_cursor(&format!("{}.{}", r.txid, r.id)),
+        kind: r.action,
+        occurred_at: r.occurred_at,
+        subject: Subject {
+            partner_id: r.partner_id,
+            customer_id: r.customer_id,
+            domain: r.domain,
+            address: r.account,
+        },
+        data: r.details,
+    }
 }
 
 fn parse_cursor(key: &str) -> Option<(u64, i64)> {
@@ -35,13 +53,10 @@ pub async fn feed(app: &App, caller: &Caller, paging: &Paging) -> Result<FeedPag
         })?),
     };
     let rows = store::events::after(&app.pool, caller.reach, after, paging.limit as i64).await?;
-    let items: Vec<(String, FeedRow)> = rows
-        .into_iter()
-        .map(|r| (encode_cursor(&format!("{}.{}", r.txid, r.id)), r))
-        .collect();
+    let items: Vec<Event> = rows.into_iter().map(event_of).collect();
     let next_cursor = items
         .last()
-        .map(|(c, _)| c.clone())
+        .map(|e| e.cursor.clone())
         .or_else(|| after.map(|(t, i)| encode_cursor(&format!("{t}.{i}"))));
     Ok(FeedPage { items, next_cursor })
 }

@@ -1,5 +1,6 @@
 //! Background upkeep, now and then: purge accounts past their retention period,
-//! failure counters past their window, idempotency answers past their day. Several
+//! failure counters past their window, idempotency answers past their day, webhook
+//! deliveries delivered more than `KEEP_DAYS` ago. Several
 //! instances may run it at once: each purge is one statement, so none purges twice.
 
 use std::sync::Arc;
@@ -11,10 +12,11 @@ use crate::store;
 pub fn spawn(app: Arc<App>) {
     let every = Duration::from_secs(app.settings.purge_interval_secs);
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
         loop {
-            tick.tick().await;
             run_once(&app).await;
+            if !app.pause(every, None).await {
+                return;
+            }
         }
     });
 }
@@ -31,5 +33,8 @@ async fn run_once(app: &App) {
     }
     if let Err(e) = store::idempotency::prune(&app.pool, store::idempotency::KEEP_HOURS).await {
         tracing::warn!(error = %e, "pruning idempotency keys failed");
+    }
+    if let Err(e) = store::webhooks::prune_delivered(&app.pool, store::webhooks::KEEP_DAYS).await {
+        tracing::warn!(error = %e, "pruning delivered webhooks failed");
     }
 }

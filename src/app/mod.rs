@@ -23,6 +23,8 @@ pub mod partners;
 pub mod passwords;
 pub mod profiles;
 pub mod routing;
+pub mod webhook_delivery;
+pub mod webhooks;
 mod write;
 
 use std::sync::Arc;
@@ -47,6 +49,10 @@ pub struct App {
     pub mailer: Option<crate::mailer::Mailer>,
     /// Wakes the outbox's sender when a message is queued.
     pub outbox_wake: tokio::sync::Notify,
+    /// Sends webhook deliveries, to permitted receivers only.
+    pub webhook_client: crate::webhook_client::WebhookClient,
+    /// `true` once the instance is stopping: background work ends.
+    stopping: tokio::sync::watch::Sender<bool>,
     key_usage: KeyUsage,
 }
 
@@ -68,6 +74,10 @@ impl App {
             )?),
             None => None,
         };
+        let webhook_client = crate::webhook_client::WebhookClient::new(
+            settings.webhook_policy(),
+            std::time::Duration::from_millis(settings.webhook_timeout_ms),
+        )?;
         Ok(Self {
             pool,
             settings,
@@ -75,8 +85,39 @@ impl App {
             caches,
             mailer,
             outbox_wake: tokio::sync::Notify::new(),
+            webhook_client,
+            stopping: tokio::sync::watch::Sender::new(false),
             key_usage: KeyUsage::default(),
         })
+    }
+
+    /// Ends the background work of this instance (its server is stopping).
+    pub fn stop(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Waits for `pause`, or less when `wake` is notified; `false` instead when the
+    /// instance is stopping, and background loops end then.
+    pub async fn pause(
+        &self,
+        pause: std::time::Duration,
+        wake: Option<&tokio::sync::Notify>,
+    ) -> bool {
+        let mut stopping = self.stopping.subscribe();
+        if *stopping.borrow_and_update() {
+            return false;
+        }
+        let woken = async {
+            match wake {
+                Some(w) => w.notified().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => true,
+            _ = woken => true,
+            _ = stopping.changed() => false,
+        }
     }
 
     /// Readiness: the database answers.

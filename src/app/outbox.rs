@@ -25,9 +25,8 @@ pub fn spawn(app: Arc<App>) {
     }
     let every = Duration::from_millis(app.settings.outbox_poll_ms);
     tokio::spawn(async move {
-        loop {
-            // A new message wakes the sender at once; due retries at the next poll.
-            let _ = tokio::time::timeout(every, app.outbox_wake.notified()).await;
+        // A new message wakes the sender at once; due retries at the next poll.
+        while app.pause(every, Some(&app.outbox_wake)).await {
             match deliver_due(&app).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(sent = n, "sent queued mail"),

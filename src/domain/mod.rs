@@ -7,6 +7,7 @@ pub mod api_key;
 pub mod client_settings;
 pub mod dns;
 pub mod domain_name;
+pub mod event;
 pub mod field;
 pub mod guidance;
 pub mod imported_hash;
@@ -17,6 +18,7 @@ pub mod profile;
 pub mod routing;
 pub mod tenancy;
 pub mod text;
+pub mod webhook;
 
 pub use address::{LocalPart, MailAddress};
 pub use domain_name::DomainName;

@@ -1,63 +1,20 @@
 //! `GET /v1/events`: the change feed.
 
 use actix_web::{get, web, HttpResponse};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 use crate::app::events as use_case;
 use crate::app::App;
+use crate::domain::event::Event;
 use crate::domain::paging::Paging;
 use crate::domain::Caller;
 use crate::error::ApiError;
 use crate::extract::Query;
-use crate::store::events::FeedRow;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(feed);
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Subject {
-    pub partner_id: Option<Uuid>,
-    pub customer_id: Option<Uuid>,
-    pub domain: Option<String>,
-    /// The address (account or alias) the change is about.
-    pub address: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Event {
-    pub id: i64,
-    /// Follow the feed from here (`?after=`).
-    pub cursor: String,
-    /// E.g. `account.created`, `alias.updated`, `password.changed`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub occurred_at: DateTime<Utc>,
-    pub subject: Subject,
-    /// What changed; never a secret.
-    pub data: serde_json::Value,
-}
-
-impl Event {
-    fn from(cursor: String, r: FeedRow) -> Self {
-        Self {
-            id: r.id,
-            cursor,
-            kind: r.action,
-            occurred_at: r.occurred_at,
-            subject: Subject {
-                partner_id: r.partner_id,
-                customer_id: r.customer_id,
-                domain: r.domain,
-                address: r.account,
-            },
-            data: r.details,
-        }
-    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -108,13 +65,8 @@ async fn feed(
         ApiError::App(crate::app::Error::Invalid(errors))
     })?;
     let page = use_case::feed(&app, &caller, &paging).await?;
-    let items = page
-        .items
-        .into_iter()
-        .map(|(c, r)| Event::from(c, r))
-        .collect();
     Ok(HttpResponse::Ok().json(Feed {
-        items,
+        items: page.items,
         next_cursor: page.next_cursor,
     }))
 }

@@ -43,9 +43,12 @@ async fn metrics(
     metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ApiError> {
     // Metrics must answer while the database is away: the gauge then keeps its value.
-    let pending = crate::app::outbox::pending(&app).await.ok();
+    let backlogs = crate::metrics::Backlogs {
+        outbox: crate::app::outbox::pending(&app).await.ok(),
+        webhooks: crate::app::webhook_delivery::pending(&app).await.ok(),
+    };
     let text = metrics
-        .render(&app.pool, pending)
+        .render(&app.pool, backlogs)
         .map_err(crate::app::Error::Internal)?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")

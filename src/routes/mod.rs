@@ -21,6 +21,7 @@ pub mod passwords;
 pub mod profiles;
 pub mod schema;
 pub mod setup;
+pub mod webhooks;
 
 use actix_web::http::header::{self, AcceptLanguage, Header};
 use actix_web::http::StatusCode;
@@ -54,6 +55,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     profiles::configure(cfg);
     audit::configure(cfg);
     events::configure(cfg);
+    webhooks::configure(cfg);
 }
 
 /// `?lang=`, else the client's `Accept-Language` (best first, refused ones left out).

@@ -18,7 +18,7 @@ use crate::domain::routing::{DEFAULT_MAX_DESTINATIONS, MAX_DESCRIPTION};
 use crate::domain::text::{
     MAX_CUSTOMER_NAME, MAX_EXTERNAL_REF, MAX_KEY_DESCRIPTION, MAX_PARTNER_NAME, MAX_SEARCH,
 };
-use crate::domain::{domain_name, imported_hash, password, profile};
+use crate::domain::{domain_name, imported_hash, password, profile, webhook};
 
 #[derive(Debug, Clone, Copy)]
 enum Bound {
@@ -38,9 +38,11 @@ enum Bound {
     Items(usize, usize),
     /// At least and at most this many mail addresses.
     Addresses(usize, usize),
+    /// At least and at most this many webhook event types (`EventTypes::patterns`).
+    EventTypes(usize, usize),
 }
 
-use Bound::{Addresses, Format, Items, Length, OneOf, Pattern, Range, Text};
+use Bound::{Addresses, EventTypes, Format, Items, Length, OneOf, Pattern, Range, Text};
 
 /// Free text: some visible character, no control character (what `text::bounded` keeps).
 const TEXT: &str = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$";
@@ -52,6 +54,9 @@ const DOT_ATOM: &str = r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=
 const PROFILE_NAME: &str = r"^[a-z0-9][a-z0-9_-]*$";
 /// `profile::webmail`: http(s), no spaces, quotes or angle brackets.
 const WEB_URL: &str = r#"^https?://[^\s"<>\u0000-\u001f\u007f-\u009f]+$"#;
+/// A webhook receiver (`webhook::parse_url`): http(s), no spaces, quotes, angle
+/// brackets, controls or fragment, no `@` (credentials) before the path.
+const RECEIVER_URL: &str = r#"^https?://[^\s"<>@#/?\u0000-\u001f\u007f-\u009f]+([/?][^\s"<>#\u0000-\u001f\u007f-\u009f]*)?$"#;
 /// `*` or a list of entity tags (`extract::if_match`).
 const ENTITY_TAGS: &str = r#"^(\*|(W/)?"[^"]*"(\s*,\s*(W/)?"[^"]*")*)$"#;
 /// Unpadded base64url, as `Page` writes cursors.
@@ -106,6 +111,10 @@ const FIELDS: &[(&str, &str, Bound)] = &[
     ("ProfileInput", "outgoing_host", Format("idn-hostname", MAX_HOST)),
     ("ProfileInput", "webmail_url", Pattern(WEB_URL, profile::MAX_URL_LEN)),
     ("ProfileInput", "endpoints", Items(1, profile::MAX_ENDPOINTS)),
+    ("CreateWebhook", "url", Pattern(RECEIVER_URL, webhook::MAX_URL_LEN)),
+    ("CreateWebhook", "event_types", EventTypes(1, webhook::MAX_EVENT_TYPES)),
+    ("UpdateWebhook", "url", Pattern(RECEIVER_URL, webhook::MAX_URL_LEN)),
+    ("UpdateWebhook", "event_types", EventTypes(1, webhook::MAX_EVENT_TYPES)),
 ];
 
 /// Parameters, in the path or the query, by name: (name, bound).
@@ -161,6 +170,18 @@ fn bound(schema: &mut Schema, b: Bound) -> bool {
                 return false;
             };
             return bound(item, Format("email", MAX_ADDRESS_LEN));
+        }
+        (Schema::Array(a), EventTypes(min, max)) => {
+            a.min_items = Some(min);
+            a.max_items = Some(max);
+            let ArrayItems::RefOrSchema(item) = &mut a.items else {
+                return false;
+            };
+            let RefOr::T(Schema::Object(o)) = item.as_mut() else {
+                return false;
+            };
+            let patterns = webhook::EventTypes::patterns();
+            o.enum_values = Some(patterns.into_iter().map(Into::into).collect());
         }
         _ => return false,
     }

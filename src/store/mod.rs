@@ -18,6 +18,7 @@ pub mod partners;
 pub mod profiles;
 pub mod routing;
 pub mod throttle;
+pub mod webhooks;
 
 use crate::domain::paging::Paging;
 

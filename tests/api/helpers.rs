@@ -19,7 +19,8 @@ use sqlx::PgPool;
 
 use mailpanel::domain::api_key::mint as mint_key;
 pub use mailpanel::domain::Role;
-use mailpanel::{config::Settings, routes::openapi, startup::Application, store};
+use mailpanel::startup::{Application, Stopper};
+use mailpanel::{config::Settings, routes::openapi, store};
 
 /// Settings for a test instance on this database: a random port, one worker.
 pub fn test_settings(database_url: &str) -> Settings {
@@ -37,15 +38,17 @@ pub async fn build_application(settings: Settings) -> anyhow::Result<Application
     Application::build(settings).await
 }
 
-/// Builds an instance and runs it in the background: its base URL and database URL.
-async fn start(settings: Settings) -> (String, String) {
+/// Builds an instance and runs it in the background: its base URL, database URL and
+/// the handle that stops it.
+async fn start(settings: Settings) -> (String, String, Stopper) {
     let database_url = settings.database_url.expose_secret().to_owned();
     let app = build_application(settings)
         .await
         .expect("the application builds");
     let base = format!("http://127.0.0.1:{}", app.port());
+    let stopper = app.stopper();
     tokio::spawn(app.run_until_stopped());
-    (base, database_url)
+    (base, database_url, stopper)
 }
 
 /// A pool on this database, made the way the application makes its own.
@@ -99,6 +102,7 @@ pub struct TestApp {
     pub database_url: String,
     base: String,
     client: reqwest::Client,
+    stopper: Stopper,
     /// Only on the instance that made the database: dropping the app drops it. A
     /// second instance on the same database (`spawn_on`) has `None` here.
     _database: Option<TestDatabase>,
@@ -124,17 +128,24 @@ impl TestApp {
     }
 
     async fn launch(settings: Settings, database: Option<TestDatabase>) -> Self {
-        let (base, database_url) = start(settings).await;
+        let (base, database_url, stopper) = start(settings).await;
         let mut app = Self {
             pool: connect(&database_url, 2).await,
             admin_key: String::new(),
             database_url,
             base,
             client: reqwest::Client::new(),
+            stopper,
             _database: database,
         };
         app.admin_key = app.mint(Role::Admin, None, None, false).await;
         app
+    }
+
+    /// Stops this instance as a crash would (its database stays): requests in flight
+    /// are cut and its background work ends.
+    pub async fn stop(&self) {
+        self.stopper.stop().await;
     }
 
     /// Another instance on this instance's database, as a second server would run.

@@ -25,4 +25,5 @@ mod passwords;
 mod profiles;
 mod roles;
 mod routing;
+mod webhooks;
 mod welcome;

@@ -1,0 +1,208 @@
+//! Delivering webhooks, in the background, on every instance at once:
+//! 1. each subscription behind the feed has its new events written as deliveries, and
+//!    its cursor moved, in one transaction that locks only that subscription (others
+//!    skip it): every event in its reach becomes one delivery, whichever instance and
+//!    however many run;
+//! 2. due deliveries are taken for one attempt each (a lease past the request's
+//!    timeout, so a crashed instance's attempt is made again elsewhere) and sent
+//!    signed; a failure is retried with a doubling wait, and a delivery that has
+//!    failed for `MAILPANEL_WEBHOOK_GIVE_UP_SECS` switches its subscription off with
+//!    the reason. Switching it on again resumes; nothing is dropped.
+//!
+//! At least once, then: a receiver may see an event twice (a crash after its `2xx`
+//! and before it was recorded) and should skip a `webhook-id` it has seen.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+
+use super::{events, App, Result};
+use crate::domain::webhook::EventTypes;
+use crate::store;
+use crate::store::webhooks::{Attempt, NewDelivery};
+
+/// Subscriptions brought up to date per transaction, and events read per subscription.
+const SUBSCRIPTIONS_PER_TX: i64 = 20;
+const EVENTS_PER_READ: i64 = 500;
+/// Requests in flight per instance.
+const IN_FLIGHT: usize = 64;
+const MAX_WAIT_SECS: f64 = 3600.0;
+
+/// Starts the deliverer of this instance.
+pub fn spawn(app: Arc<App>) {
+    let every = Duration::from_millis(app.settings.webhook_poll_ms);
+    let slots = Arc::new(Semaphore::new(IN_FLIGHT));
+    tokio::spawn(async move {
+        while app.pause(every, None).await {
+            if let Err(e) = fan_out(&app).await {
+                tracing::warn!(error = %format!("{e:#}"), "writing webhook deliveries failed");
+            }
+            if let Err(e) = send_due(&app, &slots).await {
+                tracing::warn!(error = %format!("{e:#}"), "taking due webhook deliveries failed");
+            }
+        }
+    });
+}
+
+/// Writes the new events of every subscription behind the feed as its deliveries.
+pub async fn fan_out(app: &App) -> Result<usize> {
+    let mut written = 0;
+    loop {
+        let mut tx = app.pool.begin().await?;
+        let behind = store::webhooks::lock_behind(&mut tx, SUBSCRIPTIONS_PER_TX).await?;
+        for sub in &behind {
+            let cursor = (sub.cursor_txid.parse::<u64>().unwrap_or(0), sub.cursor_id);
+            let rows =
+                store::events::after(&mut *tx, sub.reach(), Some(cursor), EVENTS_PER_READ).await?;
+            let complete = (rows.len() as i64) < EVENTS_PER_READ;
+            let mut last = cursor;
+            let mut owed = Vec::new();
+            for row in rows {
+                last = (row.txid.parse::<u64>().unwrap_or(last.0), row.id);
+                if EventTypes::matches(&sub.event_types, &row.action) {
+                    let event = events::event_of(row);
+                    owed.push(NewDelivery {
+                        event_id: event.id,
+                        event_type: event.kind.clone(),
+                        payload: serde_json::to_string(&event).map_err(anyhow::Error::from)?,
+                    });
+                }
+            }
+            // Having read everything up to the head, the subscription is at the head,
+            // also when none of it was in its reach.
+            let head = (sub.head_txid.parse::<u64>().unwrap_or(0), sub.head_id);
+            if complete && head > last {
+                last = head;
+            }
+            written += owed.len();
+            store::webhooks::insert_deliveries(&mut tx, sub.id, &owed).await?;
+            store::webhooks::advance(&mut tx, sub.id, &last.0.to_string(), last.1).await?;
+        }
+        tx.commit().await?;
+        if (behind.len() as i64) < SUBSCRIPTIONS_PER_TX {
+            return Ok(written);
+        }
+    }
+}
+
+/// Starts an attempt for each due delivery, as many as there are free slots.
+pub async fn send_due(app: &Arc<App>, slots: &Arc<Semaphore>) -> Result<usize> {
+    let free = slots.available_permits();
+    if free == 0 {
+        return Ok(0);
+    }
+    let lease = lease_secs(app.settings.webhook_timeout_ms);
+    let due = store::webhooks::take_due(&app.pool, free as i64, lease).await?;
+    let taken = due.len();
+    for attempt in due {
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            break;
+        };
+        let app = app.clone();
+        tokio::spawn(async move {
+            let id = attempt.id;
+            if let Err(e) = send(&app, attempt).await {
+                tracing::warn!(delivery = id, error = %format!("{e:#}"), "recording a webhook attempt failed");
+            }
+            drop(slot);
+        });
+    }
+    Ok(taken)
+}
+
+/// The lease of one attempt: the request's timeout and a margin for recording it.
+fn lease_secs(timeout_ms: u64) -> f64 {
+    timeout_ms as f64 / 1000.0 + 5.0
+}
+
+/// One attempt, and what it leads to.
+async fn send(app: &App, attempt: Attempt) -> Result<()> {
+    let message_id = attempt.event_id.to_string();
+    let outcome = app
+        .webhook_client
+        .post(
+            &attempt.url,
+            &message_id,
+            &attempt.payload,
+            &attempt.signing_secret,
+        )
+        .await;
+    match outcome {
+        Ok(status) => {
+            store::webhooks::mark_delivered(&app.pool, attempt.id, status).await?;
+        }
+        Err(failure) => {
+            tracing::info!(delivery = attempt.id, webhook = %attempt.webhook_id,
+                attempts = attempt.attempts + 1, error = %failure.error, "webhook attempt failed");
+            let wait = retry_wait(app.settings.webhook_retry_ms, attempt.attempts);
+            let give_up = app.settings.webhook_give_up_secs as f64;
+            let gave_up = store::webhooks::mark_failed(
+                &app.pool,
+                attempt.id,
+                failure.status,
+                &failure.error,
+                wait,
+                give_up,
+            )
+            .await?;
+            if gave_up {
+                switch_off(app, &attempt, &failure.error).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Switches a subscription off whose delivery failed for the whole retry period, and
+/// says so in the feed.
+async fn switch_off(app: &App, attempt: &Attempt, error: &str) -> Result<()> {
+    let hours = app.settings.webhook_give_up_secs as f64 / 3600.0;
+    let reason = format!(
+        "event {} could not be delivered for {hours:.1} h; last error: {error}. \
+         Fix the receiver and set active to true: what was missed is delivered then",
+        attempt.event_id
+    );
+    let mut tx = app.pool.begin().await?;
+    if let Some(row) = store::webhooks::disable(&mut *tx, attempt.webhook_id, &reason).await? {
+        tracing::warn!(webhook = %row.id, %reason, "webhook switched off");
+        let event = store::audit::NewEvent {
+            action: "webhook.disabled",
+            channel: "system",
+            partner_id: row.partner_id,
+            customer_id: row.customer_id,
+            details: serde_json::json!({ "webhook_id": row.id, "reason": reason }),
+            ..Default::default()
+        };
+        store::audit::record(&mut *tx, &event).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deliveries still owed to active subscriptions, for `/metrics`.
+pub async fn pending(app: &App) -> Result<i64> {
+    Ok(store::webhooks::pending(&app.pool).await?)
+}
+
+/// The wait before the next attempt: the base, doubled with each attempt, at most an
+/// hour (in seconds).
+fn retry_wait(base_ms: u64, attempts: i32) -> f64 {
+    let doubled = base_ms as f64 / 1000.0 * 2f64.powi(attempts.clamp(0, 30));
+    doubled.min(MAX_WAIT_SECS)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_wait_doubles_up_to_an_hour() {
+        assert_eq!(super::retry_wait(5000, 0), 5.0);
+        assert_eq!(super::retry_wait(5000, 3), 40.0);
+        assert_eq!(super::retry_wait(5000, 20), 3600.0);
+    }
+
+    #[test]
+    fn a_lease_outlasts_the_request() {
+        assert!(super::lease_secs(10_000) > 10.0);
+    }
+}
