@@ -52,6 +52,6 @@ CREATE TABLE webhook_deliveries (
     created_at       timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT webhook_deliveries_event_key UNIQUE (webhook_id, event_id)
 );
-CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at)
+CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (webhook_id, next_attempt_at)
     WHERE delivered_at IS NULL;
 CREATE INDEX webhook_deliveries_list_idx ON webhook_deliveries (webhook_id, id DESC);

@@ -12,27 +12,32 @@
 //! At least once, then: a receiver may see an event twice (a crash after its `2xx`
 //! and before it was recorded) and should skip a `webhook-id` it has seen.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
+use uuid::Uuid;
 
 use super::{events, App, Result};
 use crate::domain::webhook::EventTypes;
 use crate::store;
-use crate::store::webhooks::{Attempt, NewDelivery};
+use crate::store::webhooks::{Attempt, NewDelivery, Take};
 
 /// Subscriptions brought up to date per transaction, and events read per subscription.
 const SUBSCRIPTIONS_PER_TX: i64 = 20;
 const EVENTS_PER_READ: i64 = 500;
-/// Requests in flight per instance.
+/// Requests in flight per instance, and per subscription (about: a poll may add this
+/// many to a subscription below it), so that a receiver that hangs holds a few slots,
+/// not all of them.
 const IN_FLIGHT: usize = 64;
+const PER_WEBHOOK: usize = 8;
 const MAX_WAIT_SECS: f64 = 3600.0;
 
 /// Starts the deliverer of this instance.
 pub fn spawn(app: Arc<App>) {
     let every = Duration::from_millis(app.settings.webhook_poll_ms);
-    let slots = Arc::new(Semaphore::new(IN_FLIGHT));
+    let slots = Slots::default();
     tokio::spawn(async move {
         while app.pause(every, None).await {
             if let Err(e) = fan_out(&app).await {
@@ -86,25 +91,73 @@ pub async fn fan_out(app: &App) -> Result<usize> {
     }
 }
 
+/// This instance's requests in flight: in all, and per subscription.
+#[derive(Clone)]
+pub struct Slots {
+    all: Arc<Semaphore>,
+    per_webhook: Arc<Mutex<HashMap<Uuid, usize>>>,
+}
+
+impl Default for Slots {
+    fn default() -> Self {
+        Self {
+            all: Arc::new(Semaphore::new(IN_FLIGHT)),
+            per_webhook: Arc::default(),
+        }
+    }
+}
+
+impl Slots {
+    fn busy(&self) -> Vec<Uuid> {
+        let counts = self.per_webhook.lock().unwrap_or_else(|e| e.into_inner());
+        counts
+            .iter()
+            .filter(|(_, n)| **n >= PER_WEBHOOK)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    fn count(&self, webhook: Uuid, up: bool) {
+        let mut counts = self.per_webhook.lock().unwrap_or_else(|e| e.into_inner());
+        let n = counts.entry(webhook).or_default();
+        if up {
+            *n += 1;
+        } else {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                counts.remove(&webhook);
+            }
+        }
+    }
+}
+
 /// Starts an attempt for each due delivery, as many as there are free slots.
-pub async fn send_due(app: &Arc<App>, slots: &Arc<Semaphore>) -> Result<usize> {
-    let free = slots.available_permits();
+pub async fn send_due(app: &Arc<App>, slots: &Slots) -> Result<usize> {
+    let free = slots.all.available_permits();
     if free == 0 {
         return Ok(0);
     }
-    let lease = lease_secs(app.settings.webhook_timeout_ms);
-    let due = store::webhooks::take_due(&app.pool, free as i64, lease).await?;
+    let busy = slots.busy();
+    let take = Take {
+        limit: free as i64,
+        per_webhook: PER_WEBHOOK as i64,
+        busy: &busy,
+        lease_secs: lease_secs(app.settings.webhook_timeout_ms),
+    };
+    let due = store::webhooks::take_due(&app.pool, &take).await?;
     let taken = due.len();
     for attempt in due {
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
+        let Ok(slot) = slots.all.clone().try_acquire_owned() else {
             break;
         };
-        let app = app.clone();
+        let (app, slots) = (app.clone(), slots.clone());
+        slots.count(attempt.webhook_id, true);
         tokio::spawn(async move {
-            let id = attempt.id;
+            let (id, webhook) = (attempt.id, attempt.webhook_id);
             if let Err(e) = send(&app, attempt).await {
                 tracing::warn!(delivery = id, error = %format!("{e:#}"), "recording a webhook attempt failed");
             }
+            slots.count(webhook, false);
             drop(slot);
         });
     }

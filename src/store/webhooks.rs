@@ -300,28 +300,41 @@ pub struct Attempt {
     pub signing_secret: secrecy::SecretString,
 }
 
+/// Which due deliveries to take.
+pub struct Take<'a> {
+    pub limit: i64,
+    /// At most this many of one subscription, so that one slow receiver cannot take
+    /// every slot.
+    pub per_webhook: i64,
+    /// Subscriptions this instance already has enough requests in flight for.
+    pub busy: &'a [Uuid],
+    pub lease_secs: f64,
+}
+
 /// Takes due deliveries of active subscriptions for one attempt each: their next
 /// attempt moves `lease_secs` ahead, so no other instance sends them meanwhile.
-pub async fn take_due(
-    db: impl PgExecutor<'_>,
-    limit: i64,
-    lease_secs: f64,
-) -> sqlx::Result<Vec<Attempt>> {
+pub async fn take_due(db: impl PgExecutor<'_>, take: &Take<'_>) -> sqlx::Result<Vec<Attempt>> {
     sqlx::query_as(
         "WITH due AS (
-             SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-             WHERE d.delivered_at IS NULL AND d.next_attempt_at <= now() AND w.active
-             ORDER BY d.next_attempt_at, d.id LIMIT $1
-             FOR UPDATE OF d SKIP LOCKED)
+             SELECT d.id, d.next_attempt_at FROM webhooks w
+             CROSS JOIN LATERAL (
+                 SELECT d.id, d.next_attempt_at FROM webhook_deliveries d
+                 WHERE d.webhook_id = w.id AND d.delivered_at IS NULL AND d.next_attempt_at <= now()
+                 ORDER BY d.next_attempt_at LIMIT $2
+                 FOR UPDATE SKIP LOCKED) d
+             WHERE w.active AND w.id <> ALL($3)
+             ORDER BY d.next_attempt_at LIMIT $1)
          UPDATE webhook_deliveries d
-            SET next_attempt_at = now() + make_interval(secs => $2), last_attempt_at = now()
+            SET next_attempt_at = now() + make_interval(secs => $4), last_attempt_at = now()
          FROM due, webhooks w
-         WHERE d.id = due.id AND w.id = d.webhook_id
+         WHERE d.id = due.id AND w.id = d.webhook_id AND d.next_attempt_at <= now()
          RETURNING d.id, d.webhook_id, d.event_id, d.payload, d.attempts,
                    w.url, w.signing_secret",
     )
-    .bind(limit)
-    .bind(lease_secs)
+    .bind(take.limit)
+    .bind(take.per_webhook)
+    .bind(take.busy)
+    .bind(take.lease_secs)
     .fetch_all(db)
     .await
 }

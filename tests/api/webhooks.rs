@@ -39,6 +39,8 @@ struct Script {
     /// Statuses to answer, in turn; then `otherwise`.
     answers: VecDeque<u16>,
     otherwise: u16,
+    /// Keep every request waiting, never answering.
+    hang: bool,
 }
 
 /// A partner's receiver on a loopback port: records every request, answers as told.
@@ -109,12 +111,17 @@ async fn receive(
             HeaderValue::from_bytes(value.as_bytes()).unwrap(),
         );
     }
-    let mut s = script.lock().unwrap();
-    s.got.push(Received {
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    });
-    let status = s.answers.pop_front().unwrap_or(s.otherwise);
+    let (status, hang) = {
+        let mut s = script.lock().unwrap();
+        s.got.push(Received {
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        });
+        (s.answers.pop_front().unwrap_or(s.otherwise), s.hang)
+    };
+    if hang {
+        tokio::time::sleep(Duration::from_secs(600)).await;
+    }
     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).finish()
 }
 
@@ -257,6 +264,39 @@ async fn a_failing_receiver_gets_the_event_again_until_it_takes_it() {
     let d = &d["items"][0];
     assert_eq!(d["status"], "delivered", "{d}");
     assert_eq!(d["attempts"], 4, "{d}");
+}
+
+#[tokio::test]
+async fn a_receiver_that_hangs_does_not_hold_up_the_others() {
+    let app = TestApp::spawn_with(|s| {
+        lab(s);
+        // Longer than the test waits: a request to the hanging receiver stays open.
+        s.webhook_timeout_ms = 60_000;
+    })
+    .await;
+    let stuck = Receiver::start();
+    stuck.script.lock().unwrap().hang = true;
+    let healthy = Receiver::start();
+    subscribe(&app, &app.admin_key, &stuck.url, json!(["partner.created"])).await;
+    subscribe(
+        &app,
+        &app.admin_key,
+        &healthy.url,
+        json!(["partner.created"]),
+    )
+    .await;
+
+    // More events than an instance has requests in flight (64).
+    for i in 0..80 {
+        app.create_partner(&format!("Busy {i}")).await;
+    }
+    let got = healthy.wait_for(|g| g.len() >= 80).await;
+    assert_eq!(got.len(), 80, "the healthy receiver gets every event");
+    let held = stuck.got().len();
+    assert!(
+        held < 64,
+        "the hanging one holds a few slots, not all: {held}"
+    );
 }
 
 #[tokio::test]
