@@ -275,6 +275,8 @@ const LINKS: &[(&str, &str, &str, &str, &[&str])] = &[
     ("deleteAccount", "204", "$request.path.address", "address", &["restoreAccount", "getAccount"]),
     ("createServerProfile", "201", "$response.body#/name", "name",
         &["getServerProfile", "replaceServerProfile", "deleteServerProfile"]),
+    ("createWebhook", "201", "$response.body#/id", "id",
+        &["getWebhook", "updateWebhook", "deleteWebhook", "listWebhookDeliveries"]),
 ];
 
 /// Adds the links; returns those whose operation or response the document lacks.

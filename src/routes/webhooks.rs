@@ -305,6 +305,7 @@ pub struct ListDeliveries {
     pub limit: Option<u32>,
     pub cursor: Option<String>,
     /// Only deliveries in this state.
+    #[param(inline)]
     pub status: Option<DeliveryStatus>,
 }
 
