@@ -39,9 +39,15 @@ pub fn spawn(app: Arc<App>) {
     let every = Duration::from_millis(app.settings.webhook_poll_ms);
     let slots = Slots::default();
     tokio::spawn(async move {
-        while app.pause(every, None).await {
-            if let Err(e) = fan_out(&app).await {
-                tracing::warn!(error = %format!("{e:#}"), "writing webhook deliveries failed");
+        // A finished attempt frees a slot and wakes the loop at once: a receiver that
+        // answers quickly is sent to as fast as it answers, not once per poll.
+        while app.pause(every, Some(&slots.freed)).await {
+            match fan_out(&app).await {
+                Ok(0) => {}
+                Ok(_) => slots.freed.notify_one(),
+                Err(e) => {
+                    tracing::warn!(error = %format!("{e:#}"), "writing webhook deliveries failed")
+                }
             }
             if let Err(e) = send_due(&app, &slots).await {
                 tracing::warn!(error = %format!("{e:#}"), "taking due webhook deliveries failed");
@@ -96,6 +102,8 @@ pub async fn fan_out(app: &App) -> Result<usize> {
 pub struct Slots {
     all: Arc<Semaphore>,
     per_webhook: Arc<Mutex<HashMap<Uuid, usize>>>,
+    /// Notified when an attempt ends (or new deliveries were written).
+    freed: Arc<tokio::sync::Notify>,
 }
 
 impl Default for Slots {
@@ -103,6 +111,7 @@ impl Default for Slots {
         Self {
             all: Arc::new(Semaphore::new(IN_FLIGHT)),
             per_webhook: Arc::default(),
+            freed: Arc::default(),
         }
     }
 }
@@ -159,6 +168,7 @@ pub async fn send_due(app: &Arc<App>, slots: &Slots) -> Result<usize> {
             }
             slots.count(webhook, false);
             drop(slot);
+            slots.freed.notify_one();
         });
     }
     Ok(taken)
