@@ -22,36 +22,41 @@ export MAILPANEL_WEBHOOK_ALLOW_HTTP=true
 export MAILPANEL_WEBHOOK_ALLOWED_NETWORKS=127.0.0.0/8
 
 cargo build --release --bin mailpanel >/dev/null
+WORK=$(mktemp -d)
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
+stop() {
+    [ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2>/dev/null || true
+    wait 2>/dev/null || true
+    pids=()
+}
+trap 'stop; rm -rf "$WORK"' EXIT
 
 serve() { # port
-    MAILPANEL_BIND="127.0.0.1:$1" ./target/release/mailpanel serve & pids+=($!)
+    MAILPANEL_BIND="127.0.0.1:$1" ./target/release/mailpanel serve >/dev/null 2>"$WORK/serve-$1.log" &
+    pids+=($!)
     for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$1/healthz" >/dev/null && break; sleep 0.2; done
 }
 
-row() { # instances rate seconds → JSON line
-    kill "${pids[@]}" 2>/dev/null || true
-    wait 2>/dev/null || true
-    pids=()
+row() { # instances rate seconds name → JSON line in $WORK/name
+    stop
     psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
     ./target/release/mailpanel migrate 2>/dev/null
     local key
     key=$(./target/release/mailpanel create-api-key --role admin --description bench)
     serve "$PORT"
     [ "$1" -gt 1 ] && serve "$SECOND_PORT"
-    python3 bench/webhook_lag.py "http://127.0.0.1:$PORT" "$key" "$RECEIVER_PORT" "$2" "$3"
+    python3 bench/webhook_lag.py "http://127.0.0.1:$PORT" "$key" "$RECEIVER_PORT" "$2" "$3" >"$WORK/$4"
+    cat "$WORK/$4"
 }
 
 echo "== quiet: 2 changes/s for 10 s"
-quiet=$(row 1 2 10)
-echo "$quiet"
+row 1 2 10 quiet
 echo "== 100 changes/s for $SECONDS_AT_LOAD s, one instance"
-one=$(row 1 100 "$SECONDS_AT_LOAD")
-echo "$one"
+row 1 100 "$SECONDS_AT_LOAD" one
 echo "== 100 changes/s for $SECONDS_AT_LOAD s, two instances"
-two=$(row 2 100 "$SECONDS_AT_LOAD")
-echo "$two"
+row 2 100 "$SECONDS_AT_LOAD" two
+stop
+quiet=$(cat "$WORK/quiet") one=$(cat "$WORK/one") two=$(cat "$WORK/two")
 
 line() { # label json
     python3 - "$1" "$2" <<'PY'
@@ -71,7 +76,7 @@ A partner renamed at a steady rate (8 client threads, paced), one subscription t
 receiver − the event's \`occurred_at\` (its transaction's start, so the figure errs
 high). Default settings: each instance polls every 200 ms. Fresh database per row.
 
-| run | changes written | webhooks received | p50 ms | p95 ms | p99 ms | max ms |
+| run | write rate | webhooks received | p50 ms | p95 ms | p99 ms | max ms |
 |---|---|---|---|---|---|---|
 $(line "quiet baseline, 1 instance" "$quiet")
 $(line "100 changes/s, 1 instance" "$one")
