@@ -193,6 +193,22 @@ pub struct Settings {
     #[arg(long, env = "MAILPANEL_MAX_WEBHOOKS", default_value_t = 20,
           value_parser = ranged::<i64>(1..=1000))]
     pub max_webhooks: i64,
+    /// Dovecot's doveadm HTTP listeners (comma-separated, e.g. `http://10.0.0.5:8090`),
+    /// told to end an account's sessions when its password changes, it is suspended or
+    /// deleted, or a protocol is switched off. Empty: sessions are not ended.
+    #[arg(long, env = "MAILPANEL_DOVEADM_URL", default_value = "", value_parser = origins)]
+    pub doveadm_urls: Origins,
+    /// Dovecot's `doveadm_api_key`.
+    #[arg(long, env = "MAILPANEL_DOVEADM_API_KEY", hide_env_values = true, value_parser = secret)]
+    pub doveadm_api_key: Option<SecretString>,
+    /// How long one doveadm request may take.
+    #[arg(long, env = "MAILPANEL_DOVEADM_TIMEOUT_MS", default_value_t = 5000,
+          value_parser = ranged::<u64>(100..=60_000))]
+    pub doveadm_timeout_ms: u64,
+    /// How often each instance looks for sessions to end.
+    #[arg(long, env = "MAILPANEL_DOVEADM_POLL_MS", default_value_t = 250,
+          value_parser = ranged::<u64>(10..=60_000))]
+    pub doveadm_poll_ms: u64,
 }
 
 fn relay(raw: &str) -> Result<(String, u16), String> {

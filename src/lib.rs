@@ -9,6 +9,7 @@ pub mod autoconfig;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod doveadm;
 pub mod error;
 pub mod extract;
 pub mod idempotency;

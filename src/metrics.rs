@@ -18,12 +18,14 @@ pub struct Metrics {
     pool_idle: IntGauge,
     outbox_pending: IntGauge,
     webhooks_pending: IntGauge,
+    kicks_pending: IntGauge,
 }
 
 /// Work queued in the database, shared by every instance.
 pub struct Backlogs {
     pub outbox: Option<i64>,
     pub webhooks: Option<i64>,
+    pub kicks: Option<i64>,
 }
 
 impl Metrics {
@@ -62,6 +64,11 @@ impl Metrics {
             "Webhook deliveries owed to active subscriptions, not yet delivered",
         )?;
         registry.register(Box::new(webhooks_pending.clone()))?;
+        let kicks_pending = IntGauge::new(
+            "mailpanel_dovecot_kicks_pending",
+            "Session ends (password changed, suspended, deleted, protocol off) not yet sent to Dovecot",
+        )?;
+        registry.register(Box::new(kicks_pending.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool_size.clone()))?;
@@ -74,6 +81,7 @@ impl Metrics {
             pool_idle,
             outbox_pending,
             webhooks_pending,
+            kicks_pending,
         })
     }
 
@@ -86,6 +94,9 @@ impl Metrics {
         }
         if let Some(pending) = backlogs.webhooks {
             self.webhooks_pending.set(pending);
+        }
+        if let Some(pending) = backlogs.kicks {
+            self.kicks_pending.set(pending);
         }
         self.pool_size.set(i64::from(pool.size()));
         self.pool_idle

@@ -70,6 +70,7 @@ impl Application {
         app::maintenance::spawn(state.clone().into_inner());
         app::outbox::spawn(state.clone().into_inner());
         app::webhook_delivery::spawn(state.clone().into_inner());
+        app::sessions::spawn(state.clone().into_inner());
         let app_handle = state.clone().into_inner();
         let metrics = web::Data::new(Metrics::new()?);
         let route_table = web::Data::new(fallback::RouteTable::from_openapi(&spec));

@@ -34,6 +34,9 @@ async fn run_once(app: &App) {
     if let Err(e) = store::idempotency::prune(&app.pool, store::idempotency::KEEP_HOURS).await {
         tracing::warn!(error = %e, "pruning idempotency keys failed");
     }
+    if let Err(e) = store::kicks::prune(&app.pool, app.doveadm.is_none()).await {
+        tracing::warn!(error = %e, "pruning session kicks failed");
+    }
     if let Err(e) = store::webhooks::prune_delivered(&app.pool, store::webhooks::KEEP_DAYS).await {
         tracing::warn!(error = %e, "pruning delivered webhooks failed");
     }

@@ -23,6 +23,7 @@ pub mod partners;
 pub mod passwords;
 pub mod profiles;
 pub mod routing;
+pub mod sessions;
 pub mod webhook_delivery;
 pub mod webhooks;
 mod write;
@@ -51,6 +52,8 @@ pub struct App {
     pub outbox_wake: tokio::sync::Notify,
     /// Sends webhook deliveries, to permitted receivers only.
     pub webhook_client: crate::webhook_client::WebhookClient,
+    /// Dovecot's doveadm API, to end sessions; `None` when not configured.
+    pub doveadm: Option<crate::doveadm::Doveadm>,
     /// `true` once the instance is stopping: background work ends.
     stopping: tokio::sync::watch::Sender<bool>,
     key_usage: KeyUsage,
@@ -78,6 +81,15 @@ impl App {
             settings.webhook_policy(),
             std::time::Duration::from_millis(settings.webhook_timeout_ms),
         )?;
+        let doveadm = match (&settings.doveadm_urls[..], &settings.doveadm_api_key) {
+            ([], _) => None,
+            (urls, Some(key)) => Some(crate::doveadm::Doveadm::new(
+                urls,
+                key,
+                std::time::Duration::from_millis(settings.doveadm_timeout_ms),
+            )?),
+            (_, None) => anyhow::bail!("MAILPANEL_DOVEADM_URL needs MAILPANEL_DOVEADM_API_KEY"),
+        };
         Ok(Self {
             pool,
             settings,
@@ -86,6 +98,7 @@ impl App {
             mailer,
             outbox_wake: tokio::sync::Notify::new(),
             webhook_client,
+            doveadm,
             stopping: tokio::sync::watch::Sender::new(false),
             key_usage: KeyUsage::default(),
         })

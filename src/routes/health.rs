@@ -46,6 +46,7 @@ async fn metrics(
     let backlogs = crate::metrics::Backlogs {
         outbox: crate::app::outbox::pending(&app).await.ok(),
         webhooks: crate::app::webhook_delivery::pending(&app).await.ok(),
+        kicks: crate::app::sessions::pending(&app).await.ok(),
     };
     let text = metrics
         .render(&app.pool, backlogs)

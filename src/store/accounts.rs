@@ -33,6 +33,11 @@ pub struct AccountRow {
     /// Forwarding destinations; `None` is no forwarding.
     pub forward_to: Option<Vec<String>>,
     pub forward_keep_copy: bool,
+    /// As Dovecot last reported it (`None` until it has).
+    pub usage_storage_bytes: Option<i64>,
+    pub usage_messages: Option<i64>,
+    pub usage_updated_at: Option<DateTime<Utc>>,
+    pub last_login_at: Option<DateTime<Utc>>,
 }
 
 impl AccountRow {
@@ -53,8 +58,12 @@ const SELECT: &str =
     "SELECT a.id, a.domain_id, d.name AS domain, d.customer_id, c.partner_id, a.local_part,
         a.display_name, a.quota_mb, a.status, a.imap_enabled, a.pop3_enabled, a.smtp_enabled,
         a.password_changed_at, a.version, a.created_at, a.updated_at, a.deleted_at, a.purge_after,
-        a.forward_to, a.forward_keep_copy
-    FROM accounts a JOIN domains d ON d.id = a.domain_id JOIN customers c ON c.id = d.customer_id";
+        a.forward_to, a.forward_keep_copy,
+        u.storage_bytes AS usage_storage_bytes, u.messages AS usage_messages,
+        u.updated_at AS usage_updated_at, to_timestamp(l.last_login) AS last_login_at
+    FROM accounts a JOIN domains d ON d.id = a.domain_id JOIN customers c ON c.id = d.customer_id
+    LEFT JOIN mailserver.mailbox_usage u ON u.username = a.address
+    LEFT JOIN mailserver.mailbox_logins l ON l.username = a.address";
 
 pub struct NewAccount<'a> {
     pub domain_id: Uuid,

@@ -12,6 +12,7 @@ pub mod database;
 pub mod domains;
 pub mod events;
 pub mod idempotency;
+pub mod kicks;
 pub mod notify;
 pub mod outbox;
 pub mod partners;

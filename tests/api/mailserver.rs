@@ -5,6 +5,8 @@
 mod delivery;
 pub mod dovecot;
 mod postfix;
+mod sessions;
+mod usage;
 
 use std::sync::{Arc, Mutex};
 

@@ -39,6 +39,29 @@ pub struct Account {
     pub restorable_until: Option<DateTime<Utc>>,
     /// `null` when the account's mail is not forwarded.
     pub forwarding: Option<ForwardingOut>,
+    /// The mailbox's use as Dovecot last reported it; `null` until it has.
+    pub usage: Option<Usage>,
+    /// The last IMAP or POP3 login Dovecot reported; `null` until there was one.
+    pub last_login: Option<LastLogin>,
+}
+
+/// A mailbox's use, as Dovecot counts it (its quota plugin) and reports it after each
+/// change.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Usage {
+    pub storage_bytes: i64,
+    pub messages: i64,
+    /// `quota_mb` in bytes: where Dovecot refuses more.
+    pub quota_bytes: i64,
+    /// `storage_bytes` of `quota_bytes`, 0..=100 (rounded down; may pass 100 when the
+    /// quota was lowered below the use).
+    pub percent: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LastLogin {
+    pub at: DateTime<Utc>,
 }
 
 /// Forwarding of an account's mail.
@@ -70,7 +93,20 @@ impl ForwardingIn {
 
 impl From<AccountRow> for Account {
     fn from(r: AccountRow) -> Self {
+        let quota_bytes = i64::from(r.quota_mb) * 1024 * 1024;
+        let usage = r.usage_updated_at.map(|updated_at| {
+            let storage_bytes = r.usage_storage_bytes.unwrap_or(0);
+            Usage {
+                storage_bytes,
+                messages: r.usage_messages.unwrap_or(0),
+                quota_bytes,
+                percent: storage_bytes.saturating_mul(100) / quota_bytes.max(1),
+                updated_at,
+            }
+        });
         Self {
+            usage,
+            last_login: r.last_login_at.map(|at| LastLogin { at }),
             address: r.address(),
             protocols: r.protocols(),
             local_part: r.local_part,

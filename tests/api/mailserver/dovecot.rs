@@ -15,16 +15,23 @@ use crate::helpers::TestApp;
 /// The login the mail servers use: nothing but `mailserver_reader`, as the README
 /// tells operators. Roles are cluster-wide, so every test shares this one.
 pub const READER_ROLE: &str = "mailpanel_dovecot_test";
+/// The test Dovecot's `doveadm_api_key`.
+pub const DOVEADM_KEY: &str = "doveadm-test-key";
 
-/// Creates `READER_ROLE` unless an earlier test (or run) did.
+/// Creates `READER_ROLE` unless an earlier test (or run) did: the mail servers'
+/// login, which reads the views and writes Dovecot's reports, as deploy/ says.
 pub async fn ensure_reader_role(app: &TestApp) {
     sqlx::query(&format!(
-        "DO $$ BEGIN CREATE ROLE {READER_ROLE} LOGIN IN ROLE mailserver_reader;
+        "DO $$ BEGIN CREATE ROLE {READER_ROLE} LOGIN IN ROLE mailserver_reader, mailserver_reporter;
          EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
     ))
     .execute(&app.pool)
     .await
     .unwrap();
+    // A role made by an older run lacks the reporter's grant.
+    let _ = sqlx::query(&format!("GRANT mailserver_reporter TO {READER_ROLE}"))
+        .execute(&app.pool)
+        .await;
 }
 
 struct Ports {
@@ -35,6 +42,7 @@ struct Ports {
     submission: u16,
     submissions: u16,
     lmtp: u16,
+    doveadm: u16,
 }
 
 pub struct Dovecot {
@@ -168,6 +176,7 @@ impl Dovecot {
             submission: free_port(),
             submissions: free_port(),
             lmtp: free_port(),
+            doveadm: free_port(),
         };
         let deploy = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/dovecot");
         let d = dir.to_str().unwrap();
@@ -190,10 +199,29 @@ impl Dovecot {
             "deploy/dovecot's user_query changed"
         );
         std::fs::write(dir.join("dovecot-sql.conf.ext"), sql).unwrap();
+        let dict = std::fs::read_to_string(deploy.join("dovecot-dict-sql.conf.ext"))
+            .unwrap()
+            .replace(
+                "connect = host=127.0.0.1 dbname=mailpanel user=dovecot password=change-me",
+                &format!("connect = host=127.0.0.1 dbname={database} user={READER_ROLE}"),
+            );
+        assert!(
+            dict.contains(READER_ROLE),
+            "deploy/dovecot's dict connect line changed"
+        );
+        std::fs::write(dir.join("dovecot-dict-sql.conf.ext"), dict).unwrap();
         let replacements = [
             (
                 "/etc/dovecot/dovecot-sql.conf.ext".to_owned(),
                 format!("{d}/dovecot-sql.conf.ext"),
+            ),
+            (
+                "/etc/dovecot/dovecot-dict-sql.conf.ext".to_owned(),
+                format!("{d}/dovecot-dict-sql.conf.ext"),
+            ),
+            (
+                "    mode = 0660\n    user = vmail\n    group = vmail\n".to_owned(),
+                "    mode = 0666\n".to_owned(),
             ),
             (
                 "</etc/dovecot/tls/fullchain.pem".to_owned(),
@@ -229,6 +257,14 @@ impl Dovecot {
                 format!("port = {}\n", ports.submissions),
             ),
             ("port = 24\n".to_owned(), format!("port = {}\n", ports.lmtp)),
+            (
+                "port = 8090\n".to_owned(),
+                format!("port = {}\n", ports.doveadm),
+            ),
+            (
+                "doveadm_api_key = change-me-too".to_owned(),
+                format!("doveadm_api_key = {DOVEADM_KEY}"),
+            ),
             (
                 "submission_relay_port = 25".to_owned(),
                 format!("submission_relay_port = {sink_port}"),
@@ -279,6 +315,20 @@ impl Dovecot {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         panic!("dovecot did not listen: {}", dovecot.log());
+    }
+
+    /// The doveadm HTTP API's port (loopback).
+    pub fn doveadm_port(&self) -> u16 {
+        self.ports.doveadm
+    }
+
+    /// Implicit-TLS ports of IMAP and POP3.
+    pub fn imaps_port(&self) -> u16 {
+        self.ports.imaps
+    }
+
+    pub fn pop3s_port(&self) -> u16 {
+        self.ports.pop3s
     }
 
     /// Where Postfix delivers to this Dovecot (LMTP, loopback).
