@@ -193,6 +193,10 @@ pub struct Settings {
     #[arg(long, env = "MAILPANEL_MAX_WEBHOOKS", default_value_t = 20,
           value_parser = ranged::<i64>(1..=1000))]
     pub max_webhooks: i64,
+    /// App passwords one account may have.
+    #[arg(long, env = "MAILPANEL_MAX_APP_PASSWORDS", default_value_t = 20,
+          value_parser = ranged::<i64>(1..=1000))]
+    pub max_app_passwords: i64,
     /// Dovecot's doveadm HTTP listeners (comma-separated, e.g. `http://10.0.0.5:8090`),
     /// told to end an account's sessions when its password changes, it is suspended or
     /// deleted, or a protocol is switched off. Empty: sessions are not ended.

@@ -47,6 +47,7 @@ pub struct AccountChange {
     pub protocols: ProtocolsChange,
     /// `Some(None)` ends forwarding.
     pub forwarding: Option<Option<Forwarding>>,
+    pub require_app_passwords: Option<bool>,
 }
 
 /// A new local part for an account, in its domain.
@@ -344,6 +345,7 @@ pub async fn update(
         forwarding: forward_to
             .as_ref()
             .map(|f| f.as_ref().map(|(to, keep)| (to.as_slice(), *keep))),
+        require_app_passwords: change.require_app_passwords,
     };
     // Read before the transaction takes its connection: one connection per request.
     let domain = match change.quota {

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod aliases;
 pub mod api_keys;
+pub mod app_passwords;
 pub mod audit;
 pub mod autoconfig;
 mod cache;

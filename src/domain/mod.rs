@@ -4,6 +4,7 @@
 pub mod account;
 pub mod address;
 pub mod api_key;
+pub mod app_password;
 pub mod client_settings;
 pub mod dns;
 pub mod domain_name;

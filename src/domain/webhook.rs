@@ -37,6 +37,8 @@ pub const EVENT_TYPES: &[&str] = &[
     "catch_all.deleted",
     "password.set",
     "password.changed",
+    "app_password.created",
+    "app_password.revoked",
     "api_key.created",
     "api_key.revoked",
     "server_profile.created",

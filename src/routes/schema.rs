@@ -18,7 +18,7 @@ use crate::domain::routing::{DEFAULT_MAX_DESTINATIONS, MAX_DESCRIPTION};
 use crate::domain::text::{
     MAX_CUSTOMER_NAME, MAX_EXTERNAL_REF, MAX_KEY_DESCRIPTION, MAX_PARTNER_NAME, MAX_SEARCH,
 };
-use crate::domain::{domain_name, imported_hash, password, profile, webhook};
+use crate::domain::{app_password, domain_name, imported_hash, password, profile, webhook};
 
 #[derive(Debug, Clone, Copy)]
 enum Bound {
@@ -40,9 +40,11 @@ enum Bound {
     Addresses(usize, usize),
     /// At least and at most this many webhook event types (`EventTypes::patterns`).
     EventTypes(usize, usize),
+    /// At least and at most this many of these values.
+    ItemsOf(usize, usize, &'static [&'static str]),
 }
 
-use Bound::{Addresses, EventTypes, Format, Items, Length, OneOf, Pattern, Range, Text};
+use Bound::{Addresses, EventTypes, Format, Items, ItemsOf, Length, OneOf, Pattern, Range, Text};
 
 /// Free text: some visible character, no control character (what `text::bounded` keeps).
 const TEXT: &str = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$";
@@ -111,6 +113,8 @@ const FIELDS: &[(&str, &str, Bound)] = &[
     ("ProfileInput", "outgoing_host", Format("idn-hostname", MAX_HOST)),
     ("ProfileInput", "webmail_url", Pattern(WEB_URL, profile::MAX_URL_LEN)),
     ("ProfileInput", "endpoints", Items(1, profile::MAX_ENDPOINTS)),
+    ("CreateAppPassword", "name", Text(app_password::MAX_NAME)),
+    ("CreateAppPassword", "protocols", ItemsOf(1, 3, &["imap", "pop3", "smtp"])),
     ("CreateWebhook", "url", Pattern(RECEIVER_URL, webhook::MAX_URL_LEN)),
     ("CreateWebhook", "event_types", EventTypes(1, webhook::MAX_EVENT_TYPES)),
     ("UpdateWebhook", "url", Pattern(RECEIVER_URL, webhook::MAX_URL_LEN)),
@@ -170,6 +174,18 @@ fn bound(schema: &mut Schema, b: Bound) -> bool {
                 return false;
             };
             return bound(item, Format("email", MAX_ADDRESS_LEN));
+        }
+        (Schema::Array(a), ItemsOf(min, max, values)) => {
+            a.min_items = Some(min);
+            a.max_items = Some(max);
+            a.unique_items = true;
+            let ArrayItems::RefOrSchema(item) = &mut a.items else {
+                return false;
+            };
+            let RefOr::T(item) = item.as_mut() else {
+                return false;
+            };
+            return bound(item, OneOf(values));
         }
         (Schema::Array(a), EventTypes(min, max)) => {
             a.min_items = Some(min);
@@ -269,7 +285,7 @@ const LINKS: &[(&str, &str, &str, &str, &[&str])] = &[
           "createAlias", "listAliases", "setCatchAll", "createAccounts"]),
     ("createAccount", "201", "$response.body#/address", "address",
         &["getAccount", "updateAccount", "deleteAccount", "setPassword", "getClientSettings",
-          "getAccountAppleProfile", "renameAccount"]),
+          "getAccountAppleProfile", "renameAccount", "createAppPassword", "listAppPasswords"]),
     ("createAlias", "201", "$response.body#/address", "address",
         &["getAlias", "updateAlias", "deleteAlias"]),
     ("deleteAccount", "204", "$request.path.address", "address", &["restoreAccount", "getAccount"]),

@@ -33,6 +33,7 @@ pub struct AccountRow {
     /// Forwarding destinations; `None` is no forwarding.
     pub forward_to: Option<Vec<String>>,
     pub forward_keep_copy: bool,
+    pub require_app_passwords: bool,
     /// As Dovecot last reported it (`None` until it has).
     pub usage_storage_bytes: Option<i64>,
     pub usage_messages: Option<i64>,
@@ -58,7 +59,7 @@ const SELECT: &str =
     "SELECT a.id, a.domain_id, d.name AS domain, d.customer_id, c.partner_id, a.local_part,
         a.display_name, a.quota_mb, a.status, a.imap_enabled, a.pop3_enabled, a.smtp_enabled,
         a.password_changed_at, a.version, a.created_at, a.updated_at, a.deleted_at, a.purge_after,
-        a.forward_to, a.forward_keep_copy,
+        a.forward_to, a.forward_keep_copy, a.require_app_passwords,
         u.storage_bytes AS usage_storage_bytes, u.messages AS usage_messages,
         u.updated_at AS usage_updated_at, to_timestamp(l.last_login) AS last_login_at
     FROM accounts a JOIN domains d ON d.id = a.domain_id JOIN customers c ON c.id = d.customer_id
@@ -182,6 +183,7 @@ pub struct AccountChange<'a> {
     pub smtp: Option<bool>,
     /// `Some(None)` ends forwarding; `Some(Some((to, keep_copy)))` sets it.
     pub forwarding: Option<Option<(&'a [String], bool)>>,
+    pub require_app_passwords: Option<bool>,
 }
 
 /// Applies a change to a live account whose version is still `expected` (when given).
@@ -201,6 +203,7 @@ pub async fn update(
             smtp_enabled = coalesce($8, smtp_enabled),
             forward_to = CASE WHEN $10 THEN $11 ELSE forward_to END,
             forward_keep_copy = CASE WHEN $10 THEN coalesce($12, true) ELSE forward_keep_copy END,
+            require_app_passwords = coalesce($13, require_app_passwords),
             version = version + 1, updated_at = now()
          WHERE id = $1 AND deleted_at IS NULL AND ($9::int IS NULL OR version = $9)",
     )
@@ -216,6 +219,7 @@ pub async fn update(
     .bind(change.forwarding.is_some())
     .bind(change.forwarding.flatten().map(|(to, _)| to))
     .bind(change.forwarding.flatten().map(|(_, keep)| keep))
+    .bind(change.require_app_passwords)
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)

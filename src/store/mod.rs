@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod aliases;
 pub mod api_keys;
+pub mod app_passwords;
 pub mod audit;
 pub mod catch_alls;
 pub mod customers;

@@ -2,6 +2,7 @@
 //! Python's own IMAP, POP3 and SMTP clients log in to it with what was set up through
 //! the public API, and the mail servers' role reads the views and nothing else.
 
+mod app_passwords;
 mod delivery;
 pub mod dovecot;
 mod postfix;

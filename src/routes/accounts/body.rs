@@ -39,6 +39,8 @@ pub struct Account {
     pub restorable_until: Option<DateTime<Utc>>,
     /// `null` when the account's mail is not forwarded.
     pub forwarding: Option<ForwardingOut>,
+    /// Mail clients must log in with an app password (`/app-passwords`).
+    pub require_app_passwords: bool,
     /// The mailbox's use as Dovecot last reported it; `null` until it has.
     pub usage: Option<Usage>,
     /// The last IMAP or POP3 login Dovecot reported; `null` until there was one.
@@ -105,6 +107,7 @@ impl From<AccountRow> for Account {
             }
         });
         Self {
+            require_app_passwords: r.require_app_passwords,
             usage,
             last_login: r.last_login_at.map(|at| LastLogin { at }),
             address: r.address(),
@@ -280,6 +283,9 @@ pub struct UpdateAccount {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<ForwardingIn>)]
     pub forwarding: Option<Option<ForwardingIn>>,
+    /// `true`: the main password stops working in mail clients (IMAP, POP3, SMTP);
+    /// only app passwords log in there. Open sessions end.
+    pub require_app_passwords: Option<bool>,
 }
 
 impl UpdateAccount {
@@ -306,6 +312,7 @@ impl UpdateAccount {
                 status: b.status,
                 protocols: b.protocols.unwrap_or_default(),
                 forwarding,
+                require_app_passwords: b.require_app_passwords,
             }),
             (d, q, f) => {
                 let mut errors = collect([d.err(), q.err()]);

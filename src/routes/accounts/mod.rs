@@ -1,7 +1,9 @@
 //! Mail accounts: `/v1/domains/{domain}/accounts` and `/v1/accounts/{address}`.
 //! Deleting is soft: the account can be restored until its retention period ends.
-//! The request and answer bodies are in `body.rs`, the batch import in `batch.rs`.
+//! The request and answer bodies are in `body.rs`, the batch import in `batch.rs`,
+//! the app passwords in `app_passwords.rs`.
 
+mod app_passwords;
 mod batch;
 mod body;
 
@@ -31,7 +33,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(remove)
         .service(restore)
         .service(rename)
-        .service(batch::create_batch);
+        .service(batch::create_batch)
+        .service(app_passwords::create)
+        .service(app_passwords::list)
+        .service(app_passwords::revoke);
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -138,6 +138,19 @@ pub fn smtp_sink_on(listener: tokio::net::TcpListener) -> Arc<Mutex<Vec<String>>
 impl Dovecot {
     /// Starts a Dovecot that reads `app`'s database; it is killed when dropped.
     pub async fn start(app: &TestApp) -> Dovecot {
+        // A port picked free may be taken before Dovecot binds it (by any connection
+        // on this machine): then it exits, and a second try picks other ports.
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            match Self::try_start(app).await {
+                Ok(dovecot) => return dovecot,
+                Err(why) => failures.push(why),
+            }
+        }
+        panic!("dovecot did not start: {failures:#?}");
+    }
+
+    async fn try_start(app: &TestApp) -> Result<Dovecot, String> {
         ensure_reader_role(app).await;
         let database = app.database_url.rsplit('/').next().unwrap().to_owned();
 
@@ -210,10 +223,25 @@ impl Dovecot {
             "deploy/dovecot's dict connect line changed"
         );
         std::fs::write(dir.join("dovecot-dict-sql.conf.ext"), dict).unwrap();
+        let used = std::fs::read_to_string(deploy.join("dovecot-sql-app-used.conf.ext"))
+            .unwrap()
+            .replace(
+                "connect = host=127.0.0.1 dbname=mailpanel user=dovecot password=change-me",
+                &format!("connect = host=127.0.0.1 dbname={database} user={READER_ROLE}"),
+            );
+        assert!(
+            used.contains(READER_ROLE),
+            "deploy/dovecot's app-used connect line changed"
+        );
+        std::fs::write(dir.join("dovecot-sql-app-used.conf.ext"), used).unwrap();
         let replacements = [
             (
                 "/etc/dovecot/dovecot-sql.conf.ext".to_owned(),
                 format!("{d}/dovecot-sql.conf.ext"),
+            ),
+            (
+                "/etc/dovecot/dovecot-sql-app-used.conf.ext".to_owned(),
+                format!("{d}/dovecot-sql-app-used.conf.ext"),
             ),
             (
                 "/etc/dovecot/dovecot-dict-sql.conf.ext".to_owned(),
@@ -307,10 +335,17 @@ impl Dovecot {
         };
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", dovecot.ports.submissions)).is_ok() {
-                return dovecot;
+                return Ok(dovecot);
             }
             if let Ok(Some(status)) = dovecot.child.try_wait() {
-                panic!("dovecot exited ({status}): {}", dovecot.log());
+                let mut stderr = String::new();
+                if let Some(mut pipe) = dovecot.child.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+                }
+                return Err(format!(
+                    "dovecot exited ({status}): {stderr}{}",
+                    dovecot.log()
+                ));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
