@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use super::dovecot::Dovecot;
-use crate::helpers::{assert_problem, TestApp, MAX, STRONG_PASSWORD};
+use crate::helpers::{assert_problem, TestApp, MAX, NEW_PASSWORD, STRONG_PASSWORD};
 
 const PATH: &str = "/v1/accounts/max@mustermann.at/app-passwords";
 
@@ -69,6 +69,12 @@ async fn app_passwords_log_in_to_their_protocols_only() {
     assert!(!dovecot.login("pop3", "tls", MAX, STRONG_PASSWORD).await);
     assert!(!dovecot.login("smtp", "tls", MAX, STRONG_PASSWORD).await);
     assert!(dovecot.login("imap", "tls", MAX, &secret).await);
+    // The webmail keeps the main password: its password change still takes it.
+    let res = app
+        .change_password(MAX, STRONG_PASSWORD, NEW_PASSWORD)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "the webmail change");
+    assert!(!dovecot.login("imap", "tls", MAX, NEW_PASSWORD).await);
 
     // 3. Expired (its time passes): refused.
     let scanner = create(&app, json!({"name": "Scanner", "protocols": ["smtp"]})).await;

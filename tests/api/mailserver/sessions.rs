@@ -1,13 +1,14 @@
 //! Sessions end with the right to them, in a real Dovecot: an IMAP or POP3 session
-//! opened before a password set, a suspension or a webmail change is cut after it,
-//! and a Dovecot whose doveadm API cannot be reached gets the kick once it can.
+//! opened before a password set, a suspension, a protocol switched off or the
+//! revocation of its app password is cut after it, and a Dovecot whose doveadm API
+//! cannot be reached gets the kick once it can.
 
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::net::TcpListener;
@@ -162,17 +163,40 @@ async fn sessions_end_when_the_right_to_them_does() {
         .await;
     assert_eq!(res.status(), StatusCode::OK);
 
-    // 4. Dovecot's doveadm API cannot be reached: the change still answers at once,
+    // 4. The app password a session was opened with is revoked: the session ends.
+    let res = app
+        .admin(
+            Method::POST,
+            "/v1/accounts/max@mustermann.at/app-passwords",
+            Some(json!({"name": "Phone", "protocols": ["imap"]})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created: serde_json::Value = res.json().await.unwrap();
+    let phone = created["password"].as_str().unwrap();
+    let held = Held::open("imap", dovecot.imaps_port(), phone).await;
+    let path = format!(
+        "/v1/accounts/max@mustermann.at/app-passwords/{}",
+        created["id"].as_str().unwrap()
+    );
+    let res = app.admin(Method::DELETE, &path, None).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let (seen, after) = held.cut(Instant::now()).await;
+    assert!(
+        seen.starts_with("cut"),
+        "IMAP after its app password was revoked: {seen}"
+    );
+    eprintln!("imap session cut {after:?} after its app password was revoked: {seen}");
+
+    // 5. Dovecot's doveadm API cannot be reached: the change still answers at once,
     //    the kick waits (and shows in /metrics), and happens once it can be reached.
     let mut held = Held::open("imap", dovecot.imaps_port(), NEW_PASSWORD).await;
     link.set_open(false);
-    let res = app
-        .change_password(MAX, NEW_PASSWORD, STRONG_PASSWORD)
-        .await;
+    let res = app.set_password(MAX, STRONG_PASSWORD).await;
     assert_eq!(
         res.status(),
-        StatusCode::OK,
-        "the webmail change is not held up"
+        StatusCode::NO_CONTENT,
+        "the password set is not held up"
     );
     assert!(
         held.still_open(Duration::from_secs(1)).await,
@@ -201,7 +225,7 @@ async fn sessions_end_when_the_right_to_them_does() {
             .iter()
             .filter(|l| l.contains("Executing command 'kick'"))
             .count(),
-        4,
+        5,
         "one kick per change, none lost while doveadm was away"
     );
 }
