@@ -97,14 +97,133 @@ async fn a_domain_with_live_accounts_cannot_be_deleted() {
     assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
 }
 
+/// The domain's figures (kept on its row, not counted per list row) follow every
+/// way its accounts and aliases change, and agree with a count of the rows.
 #[tokio::test]
 async fn account_count_counts_live_accounts() {
     let app = TestApp::spawn().await;
     let c = app.create_customer("A", None).await;
     app.create_domain("a.example", &c).await;
+    let figures = || async {
+        let d = app.admin_get_json("/v1/domains/a.example").await;
+        (
+            d["account_count"].as_i64().unwrap(),
+            d["quota_mb_allocated"].as_i64().unwrap(),
+            d["alias_count"].as_i64().unwrap(),
+        )
+    };
     app.create_account("a.example", "one").await;
     app.create_account("a.example", "two").await;
+    let quota = app.admin_get_json("/v1/accounts/one@a.example").await["quota_mb"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(figures().await, (2, 2 * quota, 0));
+
     app.delete_account("two@a.example").await;
-    let d = app.admin_get_json("/v1/domains/a.example").await;
-    assert_eq!(d["account_count"], 1);
+    assert_eq!(
+        figures().await,
+        (1, quota, 0),
+        "a deleted account does not count"
+    );
+    app.restore_account("two@a.example").await;
+    assert_eq!(
+        figures().await,
+        (2, 2 * quota, 0),
+        "restored, it counts again"
+    );
+    let res = app
+        .update_account("two@a.example", json!({"quota_mb": quota + 100}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(figures().await, (2, 2 * quota + 100, 0));
+
+    let res = app
+        .admin(
+            Method::POST,
+            "/v1/domains/a.example/accounts/batch",
+            Some(json!({"accounts": [
+                {"local_part": "three", "password": "Fahrrad-Kaffee-Wien-2026"},
+                {"local_part": "four", "password": "Fahrrad-Kaffee-Wien-2026"}]})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = app
+        .admin(
+            Method::POST,
+            "/v1/domains/a.example/aliases",
+            Some(json!({"local_part": "info", "destinations": ["one@a.example"]})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(figures().await, (4, 4 * quota + 100, 1));
+    let res = app
+        .admin(Method::DELETE, "/v1/aliases/info@a.example", None)
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+
+    // Purged for good: still not counted.
+    app.delete_account("four@a.example").await;
+    sqlx::query(
+        "UPDATE accounts SET purge_after = now() - interval '1 second' WHERE local_part = 'four'",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query("DELETE FROM accounts WHERE local_part = 'four'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let counted: (i64, i64) = sqlx::query_as(
+        "SELECT count(*), coalesce(sum(quota_mb), 0)::bigint FROM accounts WHERE deleted_at IS NULL",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(figures().await, (counted.0, counted.1, 0));
+    assert_eq!(counted.0, 3);
+}
+
+/// A partner's list comes from the partner kept on each domain: a domain moved to
+/// another partner's customer leaves the first partner's list and joins the other's.
+#[tokio::test]
+async fn a_moved_domain_changes_partner_lists() {
+    let app = TestApp::spawn().await;
+    let t = app.tenants().await;
+    let a = app.partner_key(&t.partner_a).await;
+    let b = app.partner_key(&t.partner_b).await;
+    let names = |key: String| {
+        let app = &app;
+        async move {
+            let page: serde_json::Value = app
+                .call(Method::GET, "/v1/domains?limit=100", Some(&key), None)
+                .await
+                .json()
+                .await
+                .unwrap();
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["name"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(names(a.clone()).await, ["a.example"]);
+    let res = app
+        .admin(
+            Method::PATCH,
+            "/v1/domains/a.example",
+            Some(json!({"customer_id": t.customer_b})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(names(a.clone()).await.is_empty());
+    assert_eq!(names(b.clone()).await, ["a.example", "b.example"]);
+    let found: serde_json::Value = app
+        .call(Method::GET, "/v1/domains?q=a.ex", Some(&b), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["items"][0]["name"], "a.example", "{found}");
 }
