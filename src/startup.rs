@@ -134,10 +134,13 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGTERM/SIGINT (or a [`Stopper`]), then ends the background work.
+    /// Serves until SIGTERM/SIGINT (or a [`Stopper`]), then ends the background work:
+    /// what is running finishes its statement, and the pool closes once every
+    /// connection is back (at most a few seconds).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
         self.app.stop();
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.app.pool.close()).await;
         served
     }
 }

@@ -55,11 +55,15 @@ impl Caches {
     }
 }
 
-/// Listens for every instance's writes; reconnects on failure.
+/// Listens for every instance's writes; reconnects on failure, and ends with the
+/// pool (the instance is stopping).
 pub fn spawn_listener(pool: PgPool, memory: Arc<Caches>) {
     tokio::spawn(async move {
         loop {
             if let Err(e) = listen(&pool, &memory).await {
+                if pool.is_closed() {
+                    return;
+                }
                 tracing::warn!(error = %format!("{e:#}"), "change listener failed; reconnecting");
             }
             tokio::time::sleep(Duration::from_secs(1)).await;

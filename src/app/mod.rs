@@ -110,6 +110,12 @@ impl App {
         self.stopping.send_replace(true);
     }
 
+    /// Whether the instance is stopping: a background loop's failure then is the
+    /// shutdown's, not worth a warning.
+    pub fn is_stopping(&self) -> bool {
+        *self.stopping.borrow()
+    }
+
     /// Waits for `pause`, or less when `wake` is notified; `false` instead when the
     /// instance is stopping, and background loops end then.
     pub async fn pause(

@@ -30,7 +30,10 @@ pub fn spawn(app: Arc<App>) {
             match deliver_due(&app).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(sent = n, "sent queued mail"),
-                Err(e) => tracing::warn!(error = %format!("{e:#}"), "sending queued mail failed"),
+                Err(e) if !app.is_stopping() => {
+                    tracing::warn!(error = %format!("{e:#}"), "sending queued mail failed")
+                }
+                Err(_) => {}
             }
         }
     });

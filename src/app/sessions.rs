@@ -24,7 +24,10 @@ pub fn spawn(app: Arc<App>) {
             match send_due(&app).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(kicked = n, "ended sessions in Dovecot"),
-                Err(e) => tracing::warn!(error = %format!("{e:#}"), "ending sessions failed"),
+                Err(e) if !app.is_stopping() => {
+                    tracing::warn!(error = %format!("{e:#}"), "ending sessions failed")
+                }
+                Err(_) => {}
             }
         }
     });

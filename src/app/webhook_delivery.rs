@@ -45,12 +45,16 @@ pub fn spawn(app: Arc<App>) {
             match fan_out(&app).await {
                 Ok(0) => {}
                 Ok(_) => slots.freed.notify_one(),
-                Err(e) => {
+                Err(e) if !app.is_stopping() => {
                     tracing::warn!(error = %format!("{e:#}"), "writing webhook deliveries failed")
                 }
+                Err(_) => {}
             }
-            if let Err(e) = send_due(&app, &slots).await {
-                tracing::warn!(error = %format!("{e:#}"), "taking due webhook deliveries failed");
+            match send_due(&app, &slots).await {
+                Err(e) if !app.is_stopping() => {
+                    tracing::warn!(error = %format!("{e:#}"), "taking due webhook deliveries failed")
+                }
+                _ => {}
             }
         }
     });
