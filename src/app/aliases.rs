@@ -125,7 +125,9 @@ pub async fn update(
         description: change.description.as_ref().map(|d| d.as_deref()),
     };
     let mut write = Write::begin(app, &[]).await?;
-    if !store::aliases::update(write.db(), current.id, &stored, current.version).await? {
+    // Without If-Match the change applies to whatever version is there; the loop check
+    // below reads the result.
+    if !store::aliases::update(write.db(), current.id, &stored, expected).await? {
         return Err(Error::PreconditionFailed);
     }
     let row = reread(write.db(), current.id).await?;

@@ -99,10 +99,11 @@ pub async fn update(
         name: change.name.as_deref(),
         external_ref: change.external_ref.as_ref().map(|r| r.as_deref()),
     };
-    let row =
-        store::customers::update(write.db(), caller.reach, id, &stored, Some(current.version))
-            .await?
-            .ok_or(Error::PreconditionFailed)?;
+    // Without If-Match the change applies to whatever version is there (nothing here
+    // depends on the version read).
+    let row = store::customers::update(write.db(), caller.reach, id, &stored, expected)
+        .await?
+        .ok_or(Error::PreconditionFailed)?;
     let mut event = audit::by(caller, "customer.updated");
     event.partner_id = row.partner_id;
     event.customer_id = Some(id);

@@ -191,7 +191,9 @@ pub async fn update(
     };
     // The directory serves the profile; the account cache holds the owner.
     let mut write = Write::begin(app, &[Topic::Directory, Topic::Accounts]).await?;
-    if !store::domains::update(write.db(), current.id, &stored, Some(current.version)).await? {
+    // Without If-Match the change applies to whatever version is there: the rules above
+    // read only what a domain never changes (whether it is an alias domain).
+    if !store::domains::update(write.db(), current.id, &stored, expected).await? {
         return Err(Error::PreconditionFailed);
     }
     if let Some(c) = change.customer_id {

@@ -52,7 +52,9 @@ pub async fn rename(
     if expected.is_some_and(|v| v != current.version) {
         return Err(Error::PreconditionFailed);
     }
-    let row = store::partners::update(write.db(), id, name, Some(current.version))
+    // Without If-Match the rename applies to whatever version is there: a concurrent
+    // write is no reason to refuse a request that named no precondition.
+    let row = store::partners::update(write.db(), id, name, expected)
         .await?
         .ok_or(Error::PreconditionFailed)?;
     let mut event = audit::by(caller, "partner.updated");

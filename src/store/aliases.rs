@@ -112,13 +112,13 @@ pub async fn update(
     db: impl PgExecutor<'_>,
     id: Uuid,
     change: &AliasChange<'_>,
-    expected: i32,
+    expected: Option<i32>,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "UPDATE aliases SET destinations = coalesce($2, destinations), active = coalesce($3, active),
                 description = CASE WHEN $4 THEN $5 ELSE description END,
                 version = version + 1, updated_at = now()
-         WHERE id = $1 AND version = $6",
+         WHERE id = $1 AND ($6::int IS NULL OR version = $6)",
     )
     .bind(id)
     .bind(change.destinations)
