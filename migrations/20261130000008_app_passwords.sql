@@ -67,8 +67,7 @@ $$;
 REVOKE ALL ON FUNCTION mailserver.app_password_used(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION mailserver.app_password_used(text, text) TO mailserver_reader;
 
--- Revoking an app password, or requiring app passwords, ends the sessions it (or
--- the main password) opened.
+-- Revoking an app password ends the account's sessions (those it opened among them).
 CREATE FUNCTION app_passwords_end_sessions() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO dovecot_kicks (username, reason)
@@ -80,34 +79,13 @@ $$;
 CREATE TRIGGER app_passwords_end_sessions AFTER DELETE ON app_passwords
     FOR EACH ROW EXECUTE FUNCTION app_passwords_end_sessions();
 
-CREATE OR REPLACE FUNCTION accounts_end_sessions() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    why text;
+-- Requiring app passwords ends the sessions the main password opened.
+CREATE FUNCTION accounts_app_passwords_required() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'DELETE' THEN
-        -- Purging a deleted account: its sessions ended when it was deleted.
-        IF OLD.deleted_at IS NULL THEN
-            why := 'deleted';
-        END IF;
-    ELSIF OLD.deleted_at IS NULL AND NEW.deleted_at IS NOT NULL THEN
-        why := 'deleted';
-    ELSIF NEW.password_changed_at IS DISTINCT FROM OLD.password_changed_at THEN
-        -- A new password (a hash upgraded for the same password keeps the date).
-        why := 'password';
-    ELSIF OLD.status = 'active' AND NEW.status <> 'active' THEN
-        why := 'suspended';
-    ELSIF (OLD.imap_enabled AND NOT NEW.imap_enabled)
-       OR (OLD.pop3_enabled AND NOT NEW.pop3_enabled)
-       OR (OLD.smtp_enabled AND NOT NEW.smtp_enabled) THEN
-        why := 'protocol';
-    ELSIF NEW.require_app_passwords AND NOT OLD.require_app_passwords THEN
-        why := 'app_passwords_required';
-    ELSIF NEW.address IS DISTINCT FROM OLD.address THEN
-        why := 'renamed';
-    END IF;
-    IF why IS NOT NULL THEN
-        INSERT INTO dovecot_kicks (username, reason) VALUES (OLD.address, why);
-    END IF;
+    INSERT INTO dovecot_kicks (username, reason) VALUES (NEW.address, 'app_passwords_required');
     RETURN NULL;
 END
 $$;
+CREATE TRIGGER accounts_app_passwords_required AFTER UPDATE OF require_app_passwords ON accounts
+    FOR EACH ROW WHEN (NEW.require_app_passwords AND NOT OLD.require_app_passwords)
+    EXECUTE FUNCTION accounts_app_passwords_required();

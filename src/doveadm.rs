@@ -64,7 +64,7 @@ impl Doveadm {
             .body(serde_json::to_vec(commands).map_err(|e| e.to_string())?)
             .send()
             .await
-            .map_err(|e| format!("{url}: {}", chain(&e)))?;
+            .map_err(|e| format!("{url}: {}", crate::http_client::describe(&e)))?;
         let status = answer.status();
         if !status.is_success() {
             return Err(format!("{url}: {status}"));
@@ -72,7 +72,7 @@ impl Doveadm {
         let body = answer
             .bytes()
             .await
-            .map_err(|e| format!("{url}: {}", chain(&e)))?;
+            .map_err(|e| format!("{url}: {}", crate::http_client::describe(&e)))?;
         let results: Vec<Value> =
             serde_json::from_slice(&body).map_err(|e| format!("{url}: unreadable answer: {e}"))?;
         for result in &results {
@@ -82,15 +82,4 @@ impl Doveadm {
         }
         Ok(())
     }
-}
-
-fn chain(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

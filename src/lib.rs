@@ -12,6 +12,7 @@ pub mod domain;
 pub mod doveadm;
 pub mod error;
 pub mod extract;
+pub mod http_client;
 pub mod idempotency;
 pub mod mailer;
 pub mod metrics;

@@ -79,7 +79,7 @@ impl WebhookClient {
             .body(body.to_owned())
             .send()
             .await
-            .map_err(|e| Failure::before_sending(describe(&e)))?;
+            .map_err(|e| Failure::before_sending(crate::http_client::describe(&e)))?;
         let status = answer.status();
         if status.is_success() {
             Ok(status.as_u16())
@@ -95,22 +95,6 @@ impl WebhookClient {
             })
         }
     }
-}
-
-/// The error with its causes (reqwest's own message names only the outer one).
-fn describe(e: &reqwest::Error) -> String {
-    let mut text = if e.is_timeout() {
-        "timed out".to_owned()
-    } else {
-        e.to_string()
-    };
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// The system's resolver, keeping only addresses the policy permits.

@@ -488,17 +488,12 @@ async fn a_name_that_turns_private_later_is_refused_where_it_connects() {
         .unwrap();
     app.create_partner("Rebinding Ltd").await;
 
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let delivery = loop {
-        let d = app
-            .admin_get_json(&format!("/v1/webhooks/{id}/deliveries"))
-            .await;
-        let first = d["items"][0].clone();
-        if first["last_error"].is_string() || Instant::now() > deadline {
-            break first;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let deliveries = app
+        .admin_get_json_once(&format!("/v1/webhooks/{id}/deliveries"), |d| {
+            d["items"][0]["last_error"].is_string()
+        })
+        .await;
+    let delivery = &deliveries["items"][0];
     let error = delivery["last_error"].as_str().unwrap_or_default();
     assert!(
         error.contains("refused") && error.contains("127.0.0.1"),
@@ -527,14 +522,9 @@ async fn a_subscription_that_keeps_failing_is_switched_off_and_resumes_when_swit
     let id = hook["id"].as_str().unwrap().to_owned();
     app.create_partner("Gone Dark KG").await;
 
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let off = loop {
-        let w = app.admin_get_json(&format!("/v1/webhooks/{id}")).await;
-        if w["active"] == false || Instant::now() > deadline {
-            break w;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let off = app
+        .admin_get_json_once(&format!("/v1/webhooks/{id}"), |w| w["active"] == false)
+        .await;
     assert_eq!(off["active"], false, "{off}");
     let reason = off["disabled_reason"].as_str().unwrap_or_default();
     assert!(

@@ -98,6 +98,19 @@ impl TestApp {
             .unwrap()
     }
 
+    /// GETs as the admin until the answer satisfies `ready` (what background work or a
+    /// mail server does shows a moment later), or 20 s pass; the last answer.
+    pub async fn admin_get_json_once(&self, path: &str, ready: impl Fn(&Value) -> bool) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let answer = self.admin_get_json(path).await;
+            if ready(&answer) || std::time::Instant::now() > deadline {
+                return answer;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// GETs without a key (the public endpoints): status, content type and body.
     pub async fn get_text(&self, path: &str) -> (StatusCode, String, String) {
         let res = self.request(Method::GET, path).send().await;

@@ -2,8 +2,6 @@
 //! `usage`, an APPEND past the quota (from `quota_mb`) is refused by Dovecot, and a
 //! login sets `last_login`.
 
-use std::time::{Duration, Instant};
-
 use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -31,18 +29,6 @@ async fn append(dovecot: &Dovecot, size: usize) -> (i32, String) {
     (out.status.code().unwrap_or(-1), said)
 }
 
-/// The account, once `ready` holds for it (or after 20 s).
-async fn account_once(app: &TestApp, ready: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let account = app.admin_get_json(&format!("/v1/accounts/{MAX}")).await;
-        if ready(&account) || Instant::now() > deadline {
-            return account;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test]
 async fn dovecot_reports_use_and_logins_and_enforces_the_quota() {
     let app = TestApp::with_account().await;
@@ -56,10 +42,11 @@ async fn dovecot_reports_use_and_logins_and_enforces_the_quota() {
 
     let (status, said) = append(&dovecot, 1_100_000).await;
     assert_eq!(status, 0, "a 1 MB APPEND: {said}\n{}", dovecot.log());
-    let account = account_once(&app, |a| {
-        a["usage"]["storage_bytes"].as_i64().unwrap_or(0) >= 1_000_000
-    })
-    .await;
+    let account = app
+        .admin_get_json_once(&format!("/v1/accounts/{MAX}"), |a| {
+            a["usage"]["storage_bytes"].as_i64().unwrap_or(0) >= 1_000_000
+        })
+        .await;
     let usage = &account["usage"];
     assert!(
         usage["storage_bytes"].as_i64().unwrap_or(0) >= 1_000_000,
@@ -79,7 +66,11 @@ async fn dovecot_reports_use_and_logins_and_enforces_the_quota() {
     assert!(said.to_lowercase().contains("quota"), "{said}");
 
     // The IMAP logins set last_login.
-    let account = account_once(&app, |a| a["last_login"]["at"].is_string()).await;
+    let account = app
+        .admin_get_json_once(&format!("/v1/accounts/{MAX}"), |a| {
+            a["last_login"]["at"].is_string()
+        })
+        .await;
     let at: DateTime<Utc> = account["last_login"]["at"]
         .as_str()
         .unwrap_or_default()
