@@ -19,6 +19,7 @@ pub struct Metrics {
     outbox_pending: IntGauge,
     webhooks_pending: IntGauge,
     kicks_pending: IntGauge,
+    directory_domains: IntGauge,
 }
 
 /// Work queued in the database, shared by every instance.
@@ -26,6 +27,11 @@ pub struct Backlogs {
     pub outbox: Option<i64>,
     pub webhooks: Option<i64>,
     pub kicks: Option<i64>,
+}
+
+/// What this instance holds in memory.
+pub struct Held {
+    pub directory_domains: usize,
 }
 
 impl Metrics {
@@ -69,6 +75,11 @@ impl Metrics {
             "Session ends (password changed, suspended, deleted, protocol off) not yet sent to Dovecot",
         )?;
         registry.register(Box::new(kicks_pending.clone()))?;
+        let directory_domains = IntGauge::new(
+            "mailpanel_directory_domains",
+            "Domains in this instance's in-memory auto-configuration directory",
+        )?;
+        registry.register(Box::new(directory_domains.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool_size.clone()))?;
@@ -82,13 +93,21 @@ impl Metrics {
             outbox_pending,
             webhooks_pending,
             kicks_pending,
+            directory_domains,
         })
     }
 
     /// The text exposition, with the gauges read now (the backlogs from the database,
     /// since every instance's queue is the same table; `None` when one could not be
     /// read, and its gauge keeps its last value).
-    pub fn render(&self, pool: &sqlx::PgPool, backlogs: Backlogs) -> anyhow::Result<String> {
+    pub fn render(
+        &self,
+        pool: &sqlx::PgPool,
+        backlogs: Backlogs,
+        held: Held,
+    ) -> anyhow::Result<String> {
+        self.directory_domains
+            .set(i64::try_from(held.directory_domains).unwrap_or(i64::MAX));
         if let Some(pending) = backlogs.outbox {
             self.outbox_pending.set(pending);
         }

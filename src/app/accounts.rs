@@ -13,7 +13,7 @@ use crate::domain::routing::Forwarding;
 use crate::domain::{Caller, DomainName, MailAddress, Role};
 use crate::store;
 use crate::store::accounts::AccountRow;
-use crate::store::notify::Topic;
+use crate::store::notify::{Topic, Touch};
 
 /// How a new account gets its password.
 pub enum Credential {
@@ -138,7 +138,7 @@ pub async fn create(app: &App, caller: &Caller, command: NewAccount) -> Result<A
     };
     let local = command.address.local_part().as_str();
 
-    let mut write = Write::begin(app, &[Topic::Accounts]).await?;
+    let mut write = Write::begin(app, &[Touch::all(Topic::Accounts)]).await?;
     let claim = Claim::Account {
         local_part: local,
         quota_mb: command.quota.mb(),
@@ -207,7 +207,7 @@ pub async fn create_batch(
     let domain = domains::find(app, caller, domain).await?;
     let hashes = hash_all(app, &commands).await?;
 
-    let mut write = Write::begin(app, &[Topic::Accounts]).await?;
+    let mut write = Write::begin(app, &[Touch::all(Topic::Accounts)]).await?;
     let quota: i64 = commands.iter().map(|c| i64::from(c.quota.mb())).sum();
     routing::claim_batch(write.db(), &domain, &local_parts, quota).await?;
     let new: Vec<store::accounts::NewAccount<'_>> = commands
@@ -352,7 +352,7 @@ pub async fn update(
         Some(_) => Some(domains::find(app, caller, address.domain()).await?),
         None => None,
     };
-    let mut write = Write::begin(app, &[Topic::Accounts]).await?;
+    let mut write = Write::begin(app, &[Touch::all(Topic::Accounts)]).await?;
     if let (Some(quota), Some(domain)) = (change.quota, &domain) {
         let extra_mb = i64::from(quota.mb()) - i64::from(current.quota_mb);
         routing::claim(write.db(), domain, Claim::Quota { extra_mb }).await?;
@@ -387,7 +387,7 @@ pub async fn delete(app: &App, caller: &Caller, address: &MailAddress) -> Result
         return Ok(());
     }
     let retention_days = app.settings.account_retention_days;
-    let mut write = Write::begin(app, &[Topic::Accounts]).await?;
+    let mut write = Write::begin(app, &[Touch::all(Topic::Accounts)]).await?;
     if store::accounts::soft_delete(write.db(), current.id, retention_days).await? {
         let address = current.address();
         let mut event = audit::on_account(audit::by(caller, "account.deleted"), &current, &address);
@@ -405,7 +405,7 @@ pub async fn restore(app: &App, caller: &Caller, address: &MailAddress) -> Resul
         return Err(Error::Conflict("the account is not deleted".into()));
     }
     let domain = domains::find(app, caller, address.domain()).await?;
-    let mut write = Write::begin(app, &[Topic::Accounts]).await?;
+    let mut write = Write::begin(app, &[Touch::all(Topic::Accounts)]).await?;
     let claim = Claim::Restore {
         quota_mb: current.quota_mb,
     };
@@ -449,7 +449,7 @@ pub async fn rename(
     let new_address = MailAddress::new(command.local_part.clone(), address.domain().clone())
         .map_err(|e| Error::field("local_part", "too_long", format!("the address {e}")))?;
     let domain = domains::find(app, caller, address.domain()).await?;
-    let mut write = Write::begin(app, &[Topic::Accounts]).await?;
+    let mut write = Write::begin(app, &[Touch::all(Topic::Accounts)]).await?;
     routing::claim(
         write.db(),
         &domain,
@@ -498,7 +498,7 @@ pub async fn rename(
 /// Purges accounts past their retention period, for good.
 #[tracing::instrument(skip_all)]
 pub async fn purge_expired(app: &App) -> Result<usize> {
-    let mut write = Write::begin(app, &[Topic::Accounts]).await?;
+    let mut write = Write::begin(app, &[Touch::all(Topic::Accounts)]).await?;
     let purged = store::accounts::purge_expired(write.db()).await?;
     for p in &purged {
         let event = store::audit::NewEvent {

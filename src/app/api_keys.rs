@@ -13,7 +13,7 @@ use crate::domain::{Caller, Reach, Role};
 use crate::store;
 use crate::store::api_keys::{KeyRow, NewKeyRow};
 use crate::store::audit::NewEvent;
-use crate::store::notify::Topic;
+use crate::store::notify::{Topic, Touch};
 
 pub struct NewKey {
     pub role: Role,
@@ -176,7 +176,7 @@ pub async fn list(app: &App, caller: &Caller, paging: &Paging) -> Result<Page<Ke
 /// Revokes a key in reach; revoking it again is harmless.
 #[tracing::instrument(skip_all, fields(key = %id))]
 pub async fn revoke(app: &App, caller: &Caller, id: Uuid) -> Result<()> {
-    let mut write = Write::begin(app, &[Topic::Keys]).await?;
+    let mut write = Write::begin(app, &[Touch::all(Topic::Keys)]).await?;
     let row = store::api_keys::revoke(write.db(), caller.reach, id)
         .await?
         .ok_or_else(|| Error::not_found("API key"))?;

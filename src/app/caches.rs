@@ -1,6 +1,6 @@
 //! What this instance keeps in memory (the auto-configuration directory, API keys,
 //! accounts), and listening for what any instance's writes touched
-//! (`store::notify`): reload the directory, empty a cache.
+//! (`store::notify`): refresh the directory, empty a cache.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,7 +14,7 @@ use super::cache::Cache;
 use super::directory::Directory;
 use crate::store::accounts::AccountRow;
 use crate::store::api_keys::KeyAuthRow;
-use crate::store::notify::Topic;
+use crate::store::notify::{Topic, Touch};
 
 /// What this instance keeps in memory.
 pub struct Caches {
@@ -36,11 +36,11 @@ impl Caches {
     }
 
     /// Refreshes what a write touched.
-    pub async fn refresh(&self, pool: &PgPool, topic: Topic) {
-        match topic {
+    pub async fn refresh(&self, pool: &PgPool, touch: &Touch) {
+        match touch.topic {
             Topic::Directory => {
-                if let Err(e) = self.directory.reload(pool).await {
-                    tracing::warn!(error = %format!("{e:#}"), "reloading the directory failed");
+                if let Err(e) = self.directory.refresh(pool, &touch.scope).await {
+                    tracing::warn!(error = %format!("{e:#}"), "refreshing the directory failed");
                 }
             }
             Topic::Accounts => self.accounts.clear(),
@@ -50,17 +50,18 @@ impl Caches {
 
     async fn refresh_all(&self, pool: &PgPool) {
         for topic in Topic::ALL {
-            self.refresh(pool, topic).await;
+            self.refresh(pool, &Touch::all(topic)).await;
         }
     }
 }
 
-/// Listens for every instance's writes; reconnects on failure, and ends with the
-/// pool (the instance is stopping).
-pub fn spawn_listener(pool: PgPool, memory: Arc<Caches>) {
+/// Listens for every instance's writes on a connection from `listen_pool` (the
+/// main pool unless `MAILPANEL_LISTEN_DATABASE_URL` names another); reconnects on
+/// failure, and ends with the main pool (the instance is stopping).
+pub fn spawn_listener(pool: PgPool, listen_pool: PgPool, memory: Arc<Caches>) {
     tokio::spawn(async move {
         loop {
-            if let Err(e) = listen(&pool, &memory).await {
+            if let Err(e) = listen(&pool, &listen_pool, &memory).await {
                 if pool.is_closed() {
                     return;
                 }
@@ -71,15 +72,15 @@ pub fn spawn_listener(pool: PgPool, memory: Arc<Caches>) {
     });
 }
 
-async fn listen(pool: &PgPool, memory: &Caches) -> anyhow::Result<()> {
-    let mut listener = PgListener::connect_with(pool).await?;
+async fn listen(pool: &PgPool, listen_pool: &PgPool, memory: &Caches) -> anyhow::Result<()> {
+    let mut listener = PgListener::connect_with(listen_pool).await?;
     listener.listen_all(Topic::ALL.map(Topic::channel)).await?;
     // Whatever changed while nobody listened.
     memory.refresh_all(pool).await;
     loop {
         match listener.try_recv().await? {
-            Some(n) => match Topic::from_channel(n.channel()) {
-                Some(topic) => memory.refresh(pool, topic).await,
+            Some(n) => match Touch::from_notification(n.channel(), n.payload()) {
+                Some(touch) => memory.refresh(pool, &touch).await,
                 None => memory.refresh_all(pool).await,
             },
             // The connection was lost and re-established: notifications may have

@@ -8,7 +8,7 @@ use crate::domain::paging::{Page, Paging};
 use crate::domain::{Caller, Reach, Role};
 use crate::store;
 use crate::store::customers::{CustomerChange, CustomerRow};
-use crate::store::notify::Topic;
+use crate::store::notify::{Topic, Touch};
 
 pub struct NewCustomer {
     pub name: String,
@@ -116,7 +116,7 @@ pub async fn update(
 #[tracing::instrument(skip_all, fields(customer = %id))]
 pub async fn delete(app: &App, caller: &Caller, id: Uuid) -> Result<()> {
     caller.require(&[Role::Admin, Role::Partner])?;
-    let mut write = Write::begin(app, &[Topic::Keys]).await?;
+    let mut write = Write::begin(app, &[Touch::all(Topic::Keys)]).await?;
     let current = store::customers::get(write.db(), caller.reach, id)
         .await?
         .ok_or_else(|| Error::not_found("customer"))?;

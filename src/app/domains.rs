@@ -8,7 +8,7 @@ use crate::domain::paging::{Page, Paging};
 use crate::domain::{Caller, DomainName, Reach, Role};
 use crate::store;
 use crate::store::domains::{DomainChange, DomainRow};
-use crate::store::notify::Topic;
+use crate::store::notify::{Topic, Touch};
 
 pub const DEFAULT_PROFILE: &str = "default";
 
@@ -123,7 +123,7 @@ pub async fn create(app: &App, caller: &Caller, command: NewDomain) -> Result<Do
     };
     let name = command.name.as_str();
     let unicode = command.name.to_unicode();
-    let mut write = Write::begin(app, &[Topic::Directory]).await?;
+    let mut write = Write::begin(app, &[Touch::domain(name)]).await?;
     let new = store::domains::NewDomain {
         name,
         name_unicode: &unicode,
@@ -190,7 +190,11 @@ pub async fn update(
         max_quota_mb: change.max_quota_mb,
     };
     // The directory serves the profile; the account cache holds the owner.
-    let mut write = Write::begin(app, &[Topic::Directory, Topic::Accounts]).await?;
+    let mut write = Write::begin(
+        app,
+        &[Touch::domain(&current.name), Touch::all(Topic::Accounts)],
+    )
+    .await?;
     // Without If-Match the change applies to whatever version is there: the rules above
     // read only what a domain never changes (whether it is an alias domain).
     if !store::domains::update(write.db(), current.id, &stored, expected).await? {
@@ -221,7 +225,11 @@ pub async fn update(
 #[tracing::instrument(skip_all, fields(domain = %name))]
 pub async fn delete(app: &App, caller: &Caller, name: &DomainName) -> Result<()> {
     let current = find(app, caller, name).await?;
-    let mut write = Write::begin(app, &[Topic::Directory, Topic::Accounts]).await?;
+    let mut write = Write::begin(
+        app,
+        &[Touch::domain(&current.name), Touch::all(Topic::Accounts)],
+    )
+    .await?;
     if !store::domains::delete_if_empty(write.db(), current.id).await? {
         return Err(Error::Conflict(format!(
             "the domain still has {} account(s); delete them first",

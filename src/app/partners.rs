@@ -6,7 +6,7 @@ use super::{audit, App, Error, Result, Write};
 use crate::domain::paging::{Page, Paging};
 use crate::domain::{Caller, Role};
 use crate::store;
-use crate::store::notify::Topic;
+use crate::store::notify::{Topic, Touch};
 use crate::store::partners::PartnerRow;
 
 #[tracing::instrument(skip_all)]
@@ -68,7 +68,7 @@ pub async fn rename(
 #[tracing::instrument(skip_all, fields(partner = %id))]
 pub async fn delete(app: &App, caller: &Caller, id: Uuid) -> Result<()> {
     caller.require(&[Role::Admin])?;
-    let mut write = Write::begin(app, &[Topic::Keys]).await?;
+    let mut write = Write::begin(app, &[Touch::all(Topic::Keys)]).await?;
     if !store::partners::delete(write.db(), id).await? {
         return Err(Error::not_found("partner"));
     }

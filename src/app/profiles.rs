@@ -6,7 +6,7 @@ use super::{audit, App, Error, Result, Write};
 use crate::domain::profile::ServerProfile;
 use crate::domain::{Caller, Role};
 use crate::store;
-use crate::store::notify::Topic;
+use crate::store::notify::Touch;
 use crate::store::profiles::{ProfileRow, Upserted};
 
 pub const DEFAULT: &str = "default";
@@ -28,7 +28,7 @@ pub async fn save(
     how: Save,
 ) -> Result<Upserted> {
     caller.require(&[Role::Admin])?;
-    let mut write = Write::begin(app, &[Topic::Directory]).await?;
+    let mut write = Write::begin(app, &[Touch::profiles()]).await?;
     let expected = match how {
         Save::CreateOnly => {
             if store::profiles::get(write.db(), &profile.name)
@@ -78,7 +78,7 @@ pub async fn delete(app: &App, caller: &Caller, name: &str) -> Result<()> {
             "the default profile cannot be deleted".into(),
         ));
     }
-    let mut write = Write::begin(app, &[Topic::Directory]).await?;
+    let mut write = Write::begin(app, &[Touch::profiles()]).await?;
     let used = store::profiles::domains_using(write.db(), name).await?;
     if used > 0 {
         return Err(Error::Conflict(format!(

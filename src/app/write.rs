@@ -7,18 +7,18 @@ use sqlx::{PgConnection, Postgres, Transaction};
 use super::{App, Result};
 use crate::store;
 use crate::store::audit::NewEvent;
-use crate::store::notify::Topic;
+use crate::store::notify::Touch;
 
 pub struct Write<'a> {
     app: &'a App,
     tx: Transaction<'static, Postgres>,
-    touched: Vec<Topic>,
+    touched: Vec<Touch>,
 }
 
 impl<'a> Write<'a> {
     /// Begins a write that changes what `touches` names, so that every instance
     /// refreshes it once the write is committed.
-    pub async fn begin(app: &'a App, touches: &[Topic]) -> Result<Self> {
+    pub async fn begin(app: &'a App, touches: &[Touch]) -> Result<Self> {
         Ok(Self {
             app,
             tx: app.pool.begin().await?,
@@ -39,12 +39,12 @@ impl<'a> Write<'a> {
 
     /// Announces, commits and refreshes this instance's caches.
     pub async fn commit(mut self) -> Result<()> {
-        for topic in &self.touched {
-            store::notify::announce(&mut *self.tx, *topic).await?;
+        for touch in &self.touched {
+            store::notify::announce(&mut *self.tx, touch).await?;
         }
         self.tx.commit().await?;
-        for topic in self.touched {
-            self.app.caches.refresh(&self.app.pool, topic).await;
+        for touch in &self.touched {
+            self.app.caches.refresh(&self.app.pool, touch).await;
         }
         Ok(())
     }

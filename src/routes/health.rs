@@ -49,7 +49,13 @@ async fn metrics(
         kicks: crate::app::sessions::pending(&app).await.ok(),
     };
     let text = metrics
-        .render(&app.pool, backlogs)
+        .render(
+            &app.pool,
+            backlogs,
+            crate::metrics::Held {
+                directory_domains: app.caches.directory.domains(),
+            },
+        )
         .map_err(crate::app::Error::Internal)?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")

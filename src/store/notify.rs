@@ -1,6 +1,11 @@
 //! Telling every instance what a committed write touched: `NOTIFY` inside the
 //! writing transaction, delivered at commit to each instance's listener
 //! (`app::caches::listen`), which refreshes what it keeps in memory.
+//!
+//! The payload narrows the topic down (`Scope`): the domains a write changed, or
+//! only the server profiles, so that a change costs every instance what it touched
+//! and not a reload of everything. An empty payload means everything; it is also what
+//! a payload nobody understands is read as.
 
 use sqlx::PgExecutor;
 
@@ -30,10 +35,119 @@ impl Topic {
     }
 }
 
-pub async fn announce(db: impl PgExecutor<'_>, topic: Topic) -> sqlx::Result<()> {
-    sqlx::query("SELECT pg_notify($1, '')")
-        .bind(topic.channel())
+/// What within a topic a write touched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Everything,
+    /// The server profiles themselves, not which domain uses which.
+    Profiles,
+    /// These domains (A-labels), and the alias domains that follow them.
+    Domains(Vec<String>),
+}
+
+/// Postgres refuses payloads of 8000 bytes or more; past this, say "everything".
+const MAX_PAYLOAD: usize = 7900;
+
+impl Scope {
+    fn payload(&self) -> String {
+        let payload = match self {
+            Scope::Everything => String::new(),
+            Scope::Profiles => "profiles".to_owned(),
+            Scope::Domains(names) => format!("domains {}", names.join(" ")),
+        };
+        if payload.len() > MAX_PAYLOAD {
+            return String::new();
+        }
+        payload
+    }
+
+    pub fn from_payload(payload: &str) -> Self {
+        let mut words = payload.split(' ');
+        match words.next() {
+            Some("profiles") => Scope::Profiles,
+            Some("domains") => {
+                let names: Vec<String> =
+                    words.filter(|w| !w.is_empty()).map(str::to_owned).collect();
+                if names.is_empty() {
+                    Scope::Everything
+                } else {
+                    Scope::Domains(names)
+                }
+            }
+            _ => Scope::Everything,
+        }
+    }
+}
+
+/// One thing a write touched: a topic, and what within it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Touch {
+    pub topic: Topic,
+    pub scope: Scope,
+}
+
+impl Touch {
+    pub fn all(topic: Topic) -> Self {
+        Self {
+            topic,
+            scope: Scope::Everything,
+        }
+    }
+
+    /// A domain's entry in the directory (its profile, whether it is hosted).
+    pub fn domain(name: &str) -> Self {
+        Self {
+            topic: Topic::Directory,
+            scope: Scope::Domains(vec![name.to_owned()]),
+        }
+    }
+
+    /// The server profiles in the directory.
+    pub fn profiles() -> Self {
+        Self {
+            topic: Topic::Directory,
+            scope: Scope::Profiles,
+        }
+    }
+
+    /// What a notification on `channel` says; `None` for a channel not ours.
+    pub fn from_notification(channel: &str, payload: &str) -> Option<Self> {
+        Some(Self {
+            topic: Topic::from_channel(channel)?,
+            scope: Scope::from_payload(payload),
+        })
+    }
+}
+
+pub async fn announce(db: impl PgExecutor<'_>, touch: &Touch) -> sqlx::Result<()> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(touch.topic.channel())
+        .bind(touch.scope.payload())
         .execute(db)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scope_reads_back_what_it_said() {
+        for scope in [
+            Scope::Everything,
+            Scope::Profiles,
+            Scope::Domains(vec!["a.example".into(), "xn--mller-kva.example".into()]),
+        ] {
+            assert_eq!(Scope::from_payload(&scope.payload()), scope);
+        }
+    }
+
+    #[test]
+    fn what_cannot_be_said_in_a_payload_means_everything() {
+        let many = Scope::Domains((0..1000).map(|i| format!("d{i}.example")).collect());
+        assert_eq!(many.payload(), "");
+        assert_eq!(Scope::from_payload("something newer"), Scope::Everything);
+        assert_eq!(Scope::from_payload("domains "), Scope::Everything);
+    }
 }

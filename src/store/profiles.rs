@@ -97,16 +97,35 @@ pub async fn delete(db: impl PgExecutor<'_>, name: &str) -> sqlx::Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
-/// Every hosted domain with its profile's name.
-/// Every hosted domain with its profile and, for an alias domain, its target (whose
-/// profile it uses, and whose user names its users log in with).
-pub async fn domain_profiles(
-    db: impl PgExecutor<'_>,
-) -> sqlx::Result<Vec<(String, String, Option<String>)>> {
+/// A hosted domain, the name of the profile it uses and, for an alias domain, its
+/// target (whose profile it uses, and whose user names its users log in with).
+pub type DomainProfile = (String, String, Option<String>);
+
+/// Every hosted domain with its profile.
+pub async fn domain_profiles(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<DomainProfile>> {
     sqlx::query_as(
         "SELECT d.name, coalesce(t.server_profile, d.server_profile), t.name
          FROM domains d LEFT JOIN domains t ON t.id = d.alias_of",
     )
+    .fetch_all(db)
+    .await
+}
+
+/// The named domains that exist, with the alias domains that follow them.
+pub async fn profiles_of_domains(
+    db: impl PgExecutor<'_>,
+    names: &[String],
+) -> sqlx::Result<Vec<DomainProfile>> {
+    sqlx::query_as(
+        "SELECT d.name, coalesce(t.server_profile, d.server_profile), t.name
+         FROM domains d LEFT JOIN domains t ON t.id = d.alias_of
+         WHERE d.name = ANY($1)
+         UNION
+         SELECT d.name, t.server_profile, t.name
+         FROM domains t JOIN domains d ON d.alias_of = t.id
+         WHERE t.name = ANY($1)",
+    )
+    .bind(names)
     .fetch_all(db)
     .await
 }
