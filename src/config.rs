@@ -42,6 +42,12 @@ pub struct Settings {
     #[arg(long, env = "DATABASE_URL", hide_env_values = true,
           default_value = "postgres://postgres@127.0.0.1:5432/mailpanel", value_parser = secret)]
     pub database_url: SecretString,
+    /// Where each instance's one listening connection (`LISTEN` for other instances'
+    /// changes) goes, when `DATABASE_URL` points at a pooler in transaction mode
+    /// (PgBouncer) that cannot keep a `LISTEN`: the primary directly, or a session-mode
+    /// pool. Default: `DATABASE_URL`.
+    #[arg(long, env = "MAILPANEL_LISTEN_DATABASE_URL", hide_env_values = true, value_parser = secret)]
+    pub listen_database_url: Option<SecretString>,
     /// Connection pool size.
     #[arg(long = "db-max-connections", env = "MAILPANEL_DB_MAX_CONNECTIONS", default_value_t = 16,
           value_parser = ranged::<u32>(1..=1000))]

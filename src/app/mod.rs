@@ -64,7 +64,11 @@ impl App {
     /// Loads the caches and starts listening for every instance's writes.
     pub async fn start(settings: Arc<Settings>, pool: PgPool) -> anyhow::Result<Self> {
         let caches = Arc::new(Caches::load(&pool).await?);
-        caches::spawn_listener(pool.clone(), caches.clone());
+        let listen_pool = match &settings.listen_database_url {
+            Some(url) => crate::store::database::lazy(url, 1)?,
+            None => pool.clone(),
+        };
+        caches::spawn_listener(pool.clone(), listen_pool, caches.clone());
         let hasher = Hasher::new(
             settings.argon2,
             settings.hash_concurrency,

@@ -77,6 +77,13 @@ pub async fn connect_with(
         .with_context(|| cannot_connect(&opts))
 }
 
+/// A pool that connects when first used: for the change listener's own connection.
+pub fn lazy(url: &SecretString, max_connections: u32) -> anyhow::Result<PgPool> {
+    Ok(PgPoolOptions::new()
+        .max_connections(max_connections)
+        .connect_lazy_with(options(url)?))
+}
+
 /// Creates, connects and migrates: what `serve`, `migrate` and the tests all need.
 pub async fn prepare(url: &SecretString, max_connections: u32) -> anyhow::Result<PgPool> {
     prepare_with(url, max_connections, Duration::from_secs(5)).await

@@ -82,21 +82,117 @@ async fn a_changed_profile_changes_every_answer_at_once() {
     assert_problem(res, StatusCode::CONFLICT, "conflict").await;
 }
 
+/// The host a second instance's auto-configuration names for this address, `None`
+/// while it does not know the domain.
+async fn incoming_host(app: &TestApp, address: &str) -> Option<String> {
+    let path = format!(
+        "/mail/config-v1.1.xml?emailaddress={}",
+        address.replace('@', "%40")
+    );
+    let (status, _, body) = app.get_text(&path).await;
+    if status != StatusCode::OK {
+        return None;
+    }
+    let doc = roxmltree::Document::parse(&body).unwrap();
+    let provider = xml_child(doc.root_element(), "emailProvider");
+    Some(xml_text(xml_child(provider, "incomingServer"), "hostname"))
+}
+
+async fn served_as(app: &TestApp, address: &str, host: Option<&str>) -> bool {
+    eventually(|| async { incoming_host(app, address).await.as_deref() == host }).await
+}
+
 #[tokio::test]
 async fn another_instance_sees_profile_and_domain_changes() {
     let first = TestApp::with_named_account().await;
-    let second = first.second_instance().await;
-    let c = first.create_customer("Eva", None).await;
-    first.create_domain("eva.example", &c).await;
-    let found = eventually(|| async {
-        second
-            .get_text("/mail/config-v1.1.xml?emailaddress=eva%40eva.example")
-            .await
-            .0
-            == StatusCode::OK
+    // The second listens on a connection of its own (as behind PgBouncer), told
+    // apart here by its application name.
+    let listen_url = format!("{}?application_name=mailpanel-listen", first.database_url);
+    let second = first
+        .second_instance_with(|s| s.listen_database_url = Some(listen_url.into()))
+        .await;
+    let listening = eventually(|| async {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE application_name = 'mailpanel-listen' AND datname = current_database()",
+        )
+        .fetch_one(&first.pool)
+        .await
+        .unwrap();
+        n == 1
     })
     .await;
-    assert!(found, "the second instance never heard of the new domain");
+    assert!(listening, "the listener uses MAILPANEL_LISTEN_DATABASE_URL");
+
+    let c = first.create_customer("Eva", None).await;
+    first.create_domain("eva.example", &c).await;
+    let res = first
+        .admin(
+            Method::POST,
+            "/v1/domains",
+            Some(json!({"name": "eva.at", "alias_of": "eva.example"})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let default_host = incoming_host(&first, "eva@eva.example").await.unwrap();
+    // Each answer is rendered once and then kept; a change must replace it.
+    assert!(served_as(&second, "eva@eva.example", Some(&default_host)).await);
+    assert!(served_as(&second, "eva@eva.at", Some(&default_host)).await);
+    assert!(served_as(&second, "max@mustermann.at", Some(&default_host)).await);
+
+    // The domain moves to another profile: it and its alias domain follow, the
+    // domain beside them does not.
+    let res = first
+        .admin(
+            Method::POST,
+            "/v1/server-profiles",
+            Some(json!({"name": "eva", "incoming_host": "imap.eva.example", "outgoing_host": "smtp.eva.example",
+                        "endpoints": [{"protocol": "imap", "port": 993, "security": "tls"},
+                                      {"protocol": "smtp", "port": 465, "security": "tls"}]})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    // A new profile drops every rendered answer; render them again.
+    assert!(served_as(&second, "eva@eva.example", Some(&default_host)).await);
+    assert!(served_as(&second, "eva@eva.at", Some(&default_host)).await);
+    let res = first
+        .admin(
+            Method::PATCH,
+            "/v1/domains/eva.example",
+            Some(json!({"server_profile": "eva"})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(served_as(&second, "eva@eva.example", Some("imap.eva.example")).await);
+    assert!(served_as(&second, "eva@eva.at", Some("imap.eva.example")).await);
+    assert!(served_as(&second, "max@mustermann.at", Some(&default_host)).await);
+
+    // The profile itself changes.
+    let res = first
+        .admin(
+            Method::PUT,
+            "/v1/server-profiles/eva",
+            Some(
+                json!({"incoming_host": "imap2.eva.example", "outgoing_host": "smtp.eva.example",
+                        "endpoints": [{"protocol": "imap", "port": 993, "security": "tls"},
+                                      {"protocol": "smtp", "port": 465, "security": "tls"}]}),
+            ),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(served_as(&second, "eva@eva.example", Some("imap2.eva.example")).await);
+    assert!(served_as(&second, "eva@eva.at", Some("imap2.eva.example")).await);
+
+    // Deleted domains are no longer served.
+    for domain in ["eva.at", "eva.example"] {
+        let res = first
+            .admin(Method::DELETE, &format!("/v1/domains/{domain}"), None)
+            .await;
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    }
+    assert!(served_as(&second, "eva@eva.at", None).await);
+    assert!(served_as(&second, "eva@eva.example", None).await);
+    assert!(served_as(&second, "max@mustermann.at", Some(&default_host)).await);
 }
 
 #[tokio::test]
