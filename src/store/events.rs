@@ -3,10 +3,9 @@
 //! cursor never misses an event that commits late.
 
 use chrono::{DateTime, Utc};
-use sqlx::PgExecutor;
+use sqlx::{PgExecutor, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use super::OWNER_IN_REACH;
 use crate::domain::Reach;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -24,28 +23,69 @@ pub struct FeedRow {
 }
 
 /// Events after `(txid, id)` in reach, oldest first. Failed logins and hash upgrades
-/// are not changes; server profiles are everyone's.
+/// are not changes; server profiles are everyone's. An event is in the reach of the
+/// tenancy it was recorded under (a customer moved to another partner takes its
+/// later events along, not its history).
+///
+/// The admin's feed walks the feed's index from the cursor. A partner's or a
+/// customer's merges two walks of the same order: its own events (an index per
+/// owner) and the profile events (a partial index), each cut at the page's size, so
+/// that a page costs the same among millions of other owners' events.
 pub async fn after(
     db: impl PgExecutor<'_>,
     reach: Reach,
     after: Option<(u64, i64)>,
     limit: i64,
 ) -> sqlx::Result<Vec<FeedRow>> {
-    let (p, c) = reach.filters();
-    sqlx::query_as(&format!(
-        "SELECT id, txid::text AS txid, occurred_at, action, partner_id, customer_id, domain, account, details
-         FROM audit_events
-         WHERE (({OWNER_IN_REACH}) OR action LIKE 'server\\_profile.%')
-           AND action NOT IN ('password.change_failed', 'password.hash_upgraded')
-           AND txid < pg_snapshot_xmin(pg_current_snapshot())
-           AND ($3::text IS NULL OR (txid, id) > ($3::text::xid8, $4::bigint))
-         ORDER BY txid, id LIMIT $5"
-    ))
-    .bind(p)
-    .bind(c)
-    .bind(after.map(|(t, _)| t.to_string()))
-    .bind(after.map(|(_, i)| i))
-    .bind(limit)
-    .fetch_all(db)
-    .await
+    let mut q = QueryBuilder::<Postgres>::new("");
+    let owner = match reach {
+        Reach::All => None,
+        Reach::Partner(p) => Some(("e.partner_id", p)),
+        Reach::Customer(c) => Some(("e.customer_id", c)),
+    };
+    match owner {
+        None => push_walk(&mut q, None, after, limit),
+        Some((column, id)) => {
+            let own = format!("{column} = ");
+            let profiles =
+                format!("e.action LIKE 'server\\_profile.%' AND {column} IS DISTINCT FROM ");
+            q.push("SELECT * FROM ((");
+            push_walk(&mut q, Some((&own, id)), after, limit);
+            q.push(") UNION ALL (");
+            push_walk(&mut q, Some((&profiles, id)), after, limit);
+            q.push(")) merged ORDER BY txid_order, id LIMIT ")
+                .push_bind(limit);
+        }
+    }
+    q.build_query_as().fetch_all(db).await
+}
+
+/// One walk of the feed's order from the cursor: `condition` is SQL ending in a
+/// comparison with the owner's id.
+fn push_walk(
+    q: &mut QueryBuilder<'_, Postgres>,
+    condition: Option<(&str, Uuid)>,
+    after: Option<(u64, i64)>,
+    limit: i64,
+) {
+    q.push(
+        "SELECT e.id, e.txid::text AS txid, e.txid AS txid_order, e.occurred_at, e.action,
+                e.partner_id, e.customer_id, e.domain, e.account, e.details
+         FROM audit_events e
+         WHERE e.action NOT IN ('password.change_failed', 'password.hash_upgraded')
+           AND e.txid < pg_snapshot_xmin(pg_current_snapshot())",
+    );
+    if let Some((condition, id)) = condition {
+        q.push(" AND ").push(condition).push_bind(id);
+    }
+    if let Some((txid, id)) = after {
+        q.push(" AND (e.txid, e.id) > (")
+            .push_bind(txid.to_string())
+            .push("::xid8, ")
+            .push_bind(id)
+            .push(")");
+    }
+    // By the column, not the text the select list names `txid`: as text, 10 would
+    // come before 9.
+    q.push(" ORDER BY e.txid, e.id LIMIT ").push_bind(limit);
 }

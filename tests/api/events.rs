@@ -184,3 +184,33 @@ async fn a_reader_following_the_cursor_misses_and_repeats_nothing_while_two_inst
         "the write that committed last"
     );
 }
+
+#[tokio::test]
+async fn events_come_in_transaction_order_also_where_the_id_gains_a_digit() {
+    // Transaction ids 9 and 10, long finished: as text, "10" sorts before "9".
+    let app = TestApp::spawn().await;
+    let mut ids = Vec::new();
+    for txid in ["10", "9"] {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO audit_events (action, channel, details, txid)
+             VALUES ('partner.updated', 'api', '{}', $1::text::xid8) RETURNING id",
+        )
+        .bind(txid)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        ids.push(id);
+    }
+    let page = read(&app, &app.admin_key, None).await;
+    let order: Vec<i64> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        order[..2],
+        [ids[1], ids[0]],
+        "txid 9, then 10, then the rest"
+    );
+}
