@@ -1,7 +1,7 @@
 //! Customers: the owners of domains, either directly the provider's or a partner's.
 
 use chrono::{DateTime, Utc};
-use sqlx::PgExecutor;
+use sqlx::{PgExecutor, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::{PageRequest, CUSTOMER_IN_REACH as IN_REACH};
@@ -53,25 +53,53 @@ pub async fn get(
     .await
 }
 
+/// One page of the customers in reach, by id. Each combination of filters is a
+/// statement of its own (see `store::domains::list`); the admin's search takes its
+/// matches through the trigram indexes first, then orders them.
 pub async fn list(
     db: impl PgExecutor<'_>,
     reach: Reach,
     page: &PageRequest,
 ) -> sqlx::Result<Vec<CustomerRow>> {
-    let (p, c) = reach.filters();
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM customers c
-         WHERE {IN_REACH} AND ($3::uuid IS NULL OR id > $3)
-           AND ($4::text IS NULL OR name ILIKE $4 OR external_ref ILIKE $4)
-         ORDER BY id LIMIT $5"
-    ))
-    .bind(p)
-    .bind(c)
-    .bind(page.after.as_deref().and_then(|c| Uuid::parse_str(c).ok()))
-    .bind(page.pattern.as_deref())
-    .bind(page.limit)
-    .fetch_all(db)
-    .await
+    let mut q = QueryBuilder::<Postgres>::new("");
+    let search_first = matches!(reach, Reach::All) && page.pattern.is_some();
+    if let (true, Some(pattern)) = (search_first, page.pattern.as_deref()) {
+        q.push(format_args!(
+            "WITH matches AS MATERIALIZED (SELECT {COLUMNS} FROM customers WHERE name ILIKE "
+        ))
+        .push_bind(pattern.to_owned())
+        .push(" OR external_ref ILIKE ")
+        .push_bind(pattern.to_owned())
+        .push(") ");
+        q.push(format_args!("SELECT {COLUMNS} FROM matches c WHERE true"));
+    } else {
+        q.push(format_args!("SELECT {COLUMNS} FROM customers c WHERE true"));
+    }
+    match reach {
+        Reach::All => {}
+        Reach::Partner(p) => {
+            q.push(" AND c.partner_id = ").push_bind(p);
+        }
+        Reach::Customer(c) => {
+            q.push(" AND c.id = ").push_bind(c);
+        }
+    }
+    if let Some(after) = page.after.as_deref().and_then(|c| Uuid::parse_str(c).ok()) {
+        q.push(" AND c.id > ").push_bind(after);
+    }
+    match page.pattern.as_deref() {
+        Some(_) if search_first => {}
+        Some(pattern) => {
+            q.push(" AND (c.name ILIKE ")
+                .push_bind(pattern.to_owned())
+                .push(" OR c.external_ref ILIKE ")
+                .push_bind(pattern.to_owned())
+                .push(")");
+        }
+        None => {}
+    }
+    q.push(" ORDER BY c.id LIMIT ").push_bind(page.limit);
+    q.build_query_as().fetch_all(db).await
 }
 
 pub struct CustomerChange<'a> {
