@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use super::{PageRequest, CUSTOMER_IN_REACH as IN_REACH};
+use super::PageRequest;
 use crate::domain::Reach;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -29,12 +29,18 @@ pub struct DomainRow {
     pub updated_at: DateTime<Utc>,
 }
 
-const SELECT: &str = "SELECT d.id, d.name, d.customer_id, c.partner_id, d.server_profile,
+/// The domain's partner is kept on its row (see the migration `domain_counters`), so
+/// neither reading a domain nor checking its reach joins its customer.
+const SELECT: &str = "SELECT d.id, d.name, d.customer_id, d.partner_id, d.server_profile,
         d.account_count, d.alias_count, d.quota_mb_allocated,
         (SELECT t.name FROM domains t WHERE t.id = d.alias_of) AS alias_of,
         d.max_accounts, d.max_aliases, d.max_quota_mb,
         d.version, d.created_at, d.updated_at
-    FROM domains d JOIN customers c ON c.id = d.customer_id";
+    FROM domains d";
+
+/// Which domains a reach sees: `$1` is the partner, `$2` the customer.
+const IN_REACH: &str =
+    "($1::uuid IS NULL OR d.partner_id = $1) AND ($2::uuid IS NULL OR d.customer_id = $2)";
 
 pub struct NewDomain<'a> {
     pub name: &'a str,
