@@ -121,6 +121,11 @@ async fn find_to_change(
     Ok(current)
 }
 
+/// What a write to this account touches: its entry in every instance's account cache.
+fn touch(address: &MailAddress) -> Touch {
+    Touch::account(address.domain().as_str(), address.local_part().as_str())
+}
+
 async fn reread(db: &mut sqlx::PgConnection, id: uuid::Uuid) -> Result<AccountRow> {
     store::accounts::get_by_id(db, id)
         .await?
@@ -138,7 +143,7 @@ pub async fn create(app: &App, caller: &Caller, command: NewAccount) -> Result<A
     };
     let local = command.address.local_part().as_str();
 
-    let mut write = Write::begin(app, &[Touch::all(Topic::Accounts)]).await?;
+    let mut write = Write::begin(app, &[touch(&command.address)]).await?;
     let claim = Claim::Account {
         local_part: local,
         quota_mb: command.quota.mb(),
@@ -207,7 +212,7 @@ pub async fn create_batch(
     let domain = domains::find(app, caller, domain).await?;
     let hashes = hash_all(app, &commands).await?;
 
-    let mut write = Write::begin(app, &[Touch::all(Topic::Accounts)]).await?;
+    let mut write = Write::begin(app, &[Touch::accounts_of(&domain.name)]).await?;
     let quota: i64 = commands.iter().map(|c| i64::from(c.quota.mb())).sum();
     routing::claim_batch(write.db(), &domain, &local_parts, quota).await?;
     let new: Vec<store::accounts::NewAccount<'_>> = commands
@@ -352,7 +357,7 @@ pub async fn update(
         Some(_) => Some(domains::find(app, caller, address.domain()).await?),
         None => None,
     };
-    let mut write = Write::begin(app, &[Touch::all(Topic::Accounts)]).await?;
+    let mut write = Write::begin(app, &[touch(address)]).await?;
     if let (Some(quota), Some(domain)) = (change.quota, &domain) {
         let extra_mb = i64::from(quota.mb()) - i64::from(current.quota_mb);
         routing::claim(write.db(), domain, Claim::Quota { extra_mb }).await?;
@@ -387,7 +392,7 @@ pub async fn delete(app: &App, caller: &Caller, address: &MailAddress) -> Result
         return Ok(());
     }
     let retention_days = app.settings.account_retention_days;
-    let mut write = Write::begin(app, &[Touch::all(Topic::Accounts)]).await?;
+    let mut write = Write::begin(app, &[touch(address)]).await?;
     if store::accounts::soft_delete(write.db(), current.id, retention_days).await? {
         let address = current.address();
         let mut event = audit::on_account(audit::by(caller, "account.deleted"), &current, &address);
@@ -405,7 +410,7 @@ pub async fn restore(app: &App, caller: &Caller, address: &MailAddress) -> Resul
         return Err(Error::Conflict("the account is not deleted".into()));
     }
     let domain = domains::find(app, caller, address.domain()).await?;
-    let mut write = Write::begin(app, &[Touch::all(Topic::Accounts)]).await?;
+    let mut write = Write::begin(app, &[touch(address)]).await?;
     let claim = Claim::Restore {
         quota_mb: current.quota_mb,
     };
@@ -449,7 +454,7 @@ pub async fn rename(
     let new_address = MailAddress::new(command.local_part.clone(), address.domain().clone())
         .map_err(|e| Error::field("local_part", "too_long", format!("the address {e}")))?;
     let domain = domains::find(app, caller, address.domain()).await?;
-    let mut write = Write::begin(app, &[Touch::all(Topic::Accounts)]).await?;
+    let mut write = Write::begin(app, &[touch(address), touch(&new_address)]).await?;
     routing::claim(
         write.db(),
         &domain,

@@ -1,7 +1,7 @@
 //! Small in-process caches for what almost every request reads and rarely changes:
-//! API keys and accounts. Each instance empties a cache when any instance tells it
-//! (Postgres `NOTIFY`, see `changes::spawn_listener`) that its data changed, and
-//! at once after its own changes. A value read from the database is stored only if
+//! API keys and accounts. Each instance forgets what any instance tells it changed
+//! (Postgres `NOTIFY`, see `caches::spawn_listener`), and at once after its own
+//! changes. A value read from the database is stored only if
 //! no change was announced while it was being read (a generation counter), so a slow
 //! reader cannot put back what a change just removed. Entries also expire after a
 //! while, in case a notification was lost.
@@ -54,6 +54,14 @@ impl<K: Eq + Hash, V: Clone> Cache<K, V> {
         entries.insert(key, (value, Instant::now()));
     }
 
+    /// Forgets what `changed` says changed.
+    pub fn forget(&self, changed: impl Fn(&K) -> bool) {
+        if let Ok(mut entries) = self.entries.lock() {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+            entries.retain(|k, _| !changed(k));
+        }
+    }
+
     /// Forgets everything: something changed.
     pub fn clear(&self) {
         if let Ok(mut entries) = self.entries.lock() {
@@ -78,6 +86,19 @@ mod tests {
         assert_eq!(cache.get(&"k"), Some(2));
         cache.clear();
         assert_eq!(cache.get(&"k"), None);
+    }
+
+    #[test]
+    fn forgetting_one_key_keeps_the_others_but_not_a_value_read_meanwhile() {
+        let cache: Cache<&str, u32> = Cache::new(Duration::from_secs(60), 10);
+        cache.insert(cache.generation(), "a", 1);
+        cache.insert(cache.generation(), "b", 2);
+        let before = cache.generation();
+        cache.forget(|k| *k == "a");
+        assert_eq!(cache.get(&"a"), None);
+        assert_eq!(cache.get(&"b"), Some(2));
+        cache.insert(before, "a", 1);
+        assert_eq!(cache.get(&"a"), None);
     }
 
     #[test]

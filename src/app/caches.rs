@@ -14,7 +14,7 @@ use super::cache::Cache;
 use super::directory::Directory;
 use crate::store::accounts::AccountRow;
 use crate::store::api_keys::KeyAuthRow;
-use crate::store::notify::{Topic, Touch};
+use crate::store::notify::{Scope, Topic, Touch};
 
 /// What this instance keeps in memory.
 pub struct Caches {
@@ -43,7 +43,15 @@ impl Caches {
                     tracing::warn!(error = %format!("{e:#}"), "refreshing the directory failed");
                 }
             }
-            Topic::Accounts => self.accounts.clear(),
+            Topic::Accounts => match &touch.scope {
+                Scope::Accounts(addresses) => self.accounts.forget(|(domain, local)| {
+                    addresses.iter().any(|a| {
+                        a.rsplit_once('@') == Some((local.as_str(), domain.as_str()))
+                    })
+                }),
+                Scope::Domains(names) => self.accounts.forget(|(domain, _)| names.contains(domain)),
+                Scope::Everything | Scope::Profiles => self.accounts.clear(),
+            },
             Topic::Keys => self.keys.clear(),
         }
     }

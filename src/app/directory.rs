@@ -59,7 +59,9 @@ impl Directory {
     pub async fn refresh(&self, pool: &PgPool, scope: &Scope) -> anyhow::Result<()> {
         let _one_at_a_time = self.updating.lock().await;
         match scope {
-            Scope::Everything => {
+            // Accounts are not the directory's; were they named here, everything is
+            // the safe reading.
+            Scope::Everything | Scope::Accounts(_) => {
                 let profiles = read_profiles(pool).await?;
                 let mut entries = Entries {
                     profiles,

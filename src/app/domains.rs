@@ -8,7 +8,7 @@ use crate::domain::paging::{Page, Paging};
 use crate::domain::{Caller, DomainName, Reach, Role};
 use crate::store;
 use crate::store::domains::{DomainChange, DomainRow};
-use crate::store::notify::{Topic, Touch};
+use crate::store::notify::Touch;
 
 pub const DEFAULT_PROFILE: &str = "default";
 
@@ -192,7 +192,7 @@ pub async fn update(
     // The directory serves the profile; the account cache holds the owner.
     let mut write = Write::begin(
         app,
-        &[Touch::domain(&current.name), Touch::all(Topic::Accounts)],
+        &[Touch::domain(&current.name), Touch::accounts_of(&current.name)],
     )
     .await?;
     // Without If-Match the change applies to whatever version is there: the rules above
@@ -227,7 +227,7 @@ pub async fn delete(app: &App, caller: &Caller, name: &DomainName) -> Result<()>
     let current = find(app, caller, name).await?;
     let mut write = Write::begin(
         app,
-        &[Touch::domain(&current.name), Touch::all(Topic::Accounts)],
+        &[Touch::domain(&current.name), Touch::accounts_of(&current.name)],
     )
     .await?;
     if !store::domains::delete_if_empty(write.db(), current.id).await? {

@@ -41,8 +41,11 @@ pub enum Scope {
     Everything,
     /// The server profiles themselves, not which domain uses which.
     Profiles,
-    /// These domains (A-labels), and the alias domains that follow them.
+    /// These domains (A-labels), and the alias domains that follow them; for the
+    /// account cache, every account of these domains.
     Domains(Vec<String>),
+    /// These accounts (`local@A-label`).
+    Accounts(Vec<String>),
 }
 
 /// Postgres refuses payloads of 8000 bytes or more; past this, say "everything".
@@ -54,6 +57,7 @@ impl Scope {
             Scope::Everything => String::new(),
             Scope::Profiles => "profiles".to_owned(),
             Scope::Domains(names) => format!("domains {}", names.join(" ")),
+            Scope::Accounts(addresses) => format!("accounts {}", addresses.join(" ")),
         };
         if payload.len() > MAX_PAYLOAD {
             return String::new();
@@ -65,13 +69,15 @@ impl Scope {
         let mut words = payload.split(' ');
         match words.next() {
             Some("profiles") => Scope::Profiles,
-            Some("domains") => {
-                let names: Vec<String> =
-                    words.filter(|w| !w.is_empty()).map(str::to_owned).collect();
-                if names.is_empty() {
-                    Scope::Everything
-                } else {
-                    Scope::Domains(names)
+            Some(kind @ ("domains" | "accounts")) => {
+                let names: Vec<String> = words
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                match (kind, names.is_empty()) {
+                    (_, true) => Scope::Everything,
+                    ("domains", false) => Scope::Domains(names),
+                    _ => Scope::Accounts(names),
                 }
             }
             _ => Scope::Everything,
@@ -99,6 +105,22 @@ impl Touch {
         Self {
             topic: Topic::Directory,
             scope: Scope::Domains(vec![name.to_owned()]),
+        }
+    }
+
+    /// One account in the account cache (by its A-label domain and local part).
+    pub fn account(domain: &str, local_part: &str) -> Self {
+        Self {
+            topic: Topic::Accounts,
+            scope: Scope::Accounts(vec![format!("{local_part}@{domain}")]),
+        }
+    }
+
+    /// Every account of a domain in the account cache.
+    pub fn accounts_of(domain: &str) -> Self {
+        Self {
+            topic: Topic::Accounts,
+            scope: Scope::Domains(vec![domain.to_owned()]),
         }
     }
 
@@ -138,6 +160,7 @@ mod tests {
             Scope::Everything,
             Scope::Profiles,
             Scope::Domains(vec!["a.example".into(), "xn--mller-kva.example".into()]),
+            Scope::Accounts(vec!["max@a.example".into(), "eva@b.example".into()]),
         ] {
             assert_eq!(Scope::from_payload(&scope.payload()), scope);
         }
@@ -149,5 +172,6 @@ mod tests {
         assert_eq!(many.payload(), "");
         assert_eq!(Scope::from_payload("something newer"), Scope::Everything);
         assert_eq!(Scope::from_payload("domains "), Scope::Everything);
+        assert_eq!(Scope::from_payload("accounts"), Scope::Everything);
     }
 }
