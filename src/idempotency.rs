@@ -8,12 +8,20 @@
 //!
 //! Answers that say "try again" (5xx, 408, 425, 429) are not kept, so that the retry
 //! does run again.
+//!
+//! A kept body is sealed (ChaCha20-Poly1305, `ring`) under a key derived from the
+//! caller's API key and the Idempotency-Key. The database holds neither (only
+//! hashes), so an answer that shows a secret once, such as a new API key or a
+//! webhook's signing secret, cannot be read from the table; only the retry that
+//! brings both can open it.
 
 use actix_web::body::{to_bytes, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
+use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305, NONCE_LEN};
+use ring::rand::{SecureRandom, SystemRandom};
 use sha2::{Digest, Sha256};
 
 use crate::app::{self, App};
@@ -37,6 +45,48 @@ fn valid_key(key: &str) -> bool {
 
 fn kept(status: StatusCode) -> bool {
     !(status.is_server_error() || matches!(status.as_u16(), 408 | 425 | 429))
+}
+
+/// The key a kept answer is sealed under: only a request that brings the same API
+/// key and Idempotency-Key can derive it.
+fn answer_key(authorization: &[u8], key: &str) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(b"mailpanel idempotent answer\0");
+    hasher.update(authorization);
+    hasher.update([0]);
+    hasher.update(key.as_bytes());
+    hasher.finalize().into()
+}
+
+fn cipher(key: &[u8; 32]) -> LessSafeKey {
+    // A 32-byte key is what ChaCha20-Poly1305 takes; `new` cannot refuse it.
+    LessSafeKey::new(UnboundKey::new(&CHACHA20_POLY1305, key).expect("a 32-byte key"))
+}
+
+/// A random nonce, then the body encrypted and authenticated.
+fn seal(key: &[u8; 32], body: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let mut nonce = [0u8; NONCE_LEN];
+    SystemRandom::new()
+        .fill(&mut nonce)
+        .map_err(|_| anyhow::anyhow!("no random nonce"))?;
+    let mut sealed = body.to_vec();
+    cipher(key)
+        .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut sealed)
+        .map_err(|_| anyhow::anyhow!("sealing failed"))?;
+    Ok([nonce.as_slice(), &sealed].concat())
+}
+
+/// The body `seal` sealed; `None` for another key or a changed body.
+fn open(key: &[u8; 32], sealed: &[u8]) -> Option<Vec<u8>> {
+    let (nonce, body) = sealed.split_at_checked(NONCE_LEN)?;
+    let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
+    let mut body = body.to_vec();
+    let len = cipher(key)
+        .open_in_place(nonce, Aad::empty(), &mut body)
+        .ok()?
+        .len();
+    body.truncate(len);
+    Some(body)
 }
 
 fn problem(req: ServiceRequest, err: ApiError) -> ServiceResponse<BoxBody> {
@@ -105,7 +155,10 @@ pub async fn middleware(
 
     match store::idempotency::claim(&state.pool, &scope, &key, &fingerprint).await {
         Ok(true) => {}
-        Ok(false) => return Ok(answer_again(req, &state, &scope, &key, &fingerprint).await),
+        Ok(false) => {
+            let answer_key = answer_key(&authorization, &key);
+            return Ok(answer_again(req, &state, &scope, &key, &fingerprint, &answer_key).await);
+        }
         Err(e) => return Ok(problem(req, app::Error::from(e).into())),
     }
 
@@ -146,11 +199,16 @@ pub async fn middleware(
             ))
         })
         .collect();
-    if let Err(e) =
-        store::idempotency::complete(&state.pool, &scope, &key, status.as_u16(), &headers, &bytes)
-            .await
-    {
-        tracing::warn!(error = %e, "storing an idempotent answer failed");
+    let stored = match seal(&answer_key(&authorization, &key), &bytes) {
+        Ok(sealed) => {
+            store::idempotency::complete(&state.pool, &scope, &key, status.as_u16(), &headers, &sealed)
+                .await
+                .map_err(anyhow::Error::from)
+        }
+        Err(e) => Err(e),
+    };
+    if let Err(e) = stored {
+        tracing::warn!(error = %format!("{e:#}"), "storing an idempotent answer failed");
     }
     Ok(ServiceResponse::new(
         http_req,
@@ -165,6 +223,7 @@ async fn answer_again(
     scope: &str,
     key: &str,
     fingerprint: &[u8],
+    answer_key: &[u8; 32],
 ) -> ServiceResponse<BoxBody> {
     let stored = match store::idempotency::get(&state.pool, scope, key).await {
         Ok(Some(stored)) => stored,
@@ -200,12 +259,22 @@ async fn answer_again(
             .into(),
         );
     };
+    let body = stored.body.unwrap_or_default();
+    let body = match (stored.sealed, stored.sealed.then(|| open(answer_key, &body)).flatten()) {
+        (false, _) => body,
+        (true, Some(opened)) => opened,
+        // The fingerprint matched, so the key is the same: the row was changed.
+        (true, None) => {
+            let err = anyhow::anyhow!("a kept answer does not open with its key");
+            return problem(req, app::Error::Internal(err).into());
+        }
+    };
     let mut res = HttpResponse::build(status);
     for (name, value) in stored.headers.map(|h| h.0).unwrap_or_default() {
         res.insert_header((name, value));
     }
     res.insert_header((REPLAYED, "true"));
-    req.into_response(res.body(stored.body.unwrap_or_default()))
+    req.into_response(res.body(body))
 }
 
 #[cfg(test)]
@@ -218,6 +287,21 @@ mod tests {
         assert!(!valid_key(""));
         assert!(!valid_key("with space"));
         assert!(!valid_key(&"k".repeat(256)));
+    }
+
+    #[test]
+    fn a_sealed_answer_opens_only_with_the_same_api_key_and_idempotency_key() {
+        let body = br#"{"key":"mpk_secret"}"#;
+        let key = answer_key(b"Bearer mpk_a", "k1");
+        let sealed = seal(&key, body).unwrap();
+        assert!(!sealed.windows(10).any(|w| w == b"mpk_secret"));
+        assert_eq!(open(&key, &sealed).as_deref(), Some(&body[..]));
+        assert_eq!(open(&answer_key(b"Bearer mpk_b", "k1"), &sealed), None);
+        assert_eq!(open(&answer_key(b"Bearer mpk_a", "k2"), &sealed), None);
+        let mut changed = sealed.clone();
+        *changed.last_mut().unwrap() ^= 1;
+        assert_eq!(open(&key, &changed), None);
+        assert_eq!(open(&key, &sealed[..5]), None);
     }
 
     #[test]

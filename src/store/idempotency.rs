@@ -12,6 +12,8 @@ pub struct Stored {
     pub status: Option<i16>,
     pub headers: Option<Json<Vec<(String, String)>>>,
     pub body: Option<Vec<u8>>,
+    /// Whether `body` is sealed (see `crate::idempotency`); older answers are not.
+    pub sealed: bool,
 }
 
 /// Claims the key for a first request; `false` when it was claimed before.
@@ -33,27 +35,28 @@ pub async fn claim(
 }
 
 pub async fn get(db: impl PgExecutor<'_>, scope: &str, key: &str) -> sqlx::Result<Option<Stored>> {
-    sqlx::query_as("SELECT fingerprint, status, headers, body FROM idempotency_keys WHERE scope = $1 AND key = $2")
+    sqlx::query_as("SELECT fingerprint, status, headers, body, sealed FROM idempotency_keys WHERE scope = $1 AND key = $2")
         .bind(scope)
         .bind(key)
         .fetch_optional(db)
         .await
 }
 
+/// Keeps the answer; `sealed_body` is the body as `crate::idempotency` sealed it.
 pub async fn complete(
     db: impl PgExecutor<'_>,
     scope: &str,
     key: &str,
     status: u16,
     headers: &[(String, String)],
-    body: &[u8],
+    sealed_body: &[u8],
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE idempotency_keys SET status = $3, headers = $4, body = $5 WHERE scope = $1 AND key = $2")
+    sqlx::query("UPDATE idempotency_keys SET status = $3, headers = $4, body = $5, sealed = true WHERE scope = $1 AND key = $2")
         .bind(scope)
         .bind(key)
         .bind(i16::try_from(status).unwrap_or(i16::MAX))
         .bind(Json(headers))
-        .bind(body)
+        .bind(sealed_body)
         .execute(db)
         .await?;
     Ok(())

@@ -121,3 +121,36 @@ async fn bad_keys_are_refused() {
         .unwrap();
     assert_eq!(n, 0);
 }
+
+#[tokio::test]
+async fn a_secret_shown_once_is_kept_for_the_retry_only_sealed() {
+    let app = TestApp::spawn().await;
+    let c = app.create_customer("Max", None).await;
+    let body = json!({"role": "customer", "customer_id": c, "description": "CP"});
+    let admin = app.admin_key.clone();
+    let first = send(&app, Method::POST, "/v1/api-keys", &admin, "mint-1", &body).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    let secret = first["key"].as_str().unwrap();
+
+    // What the table keeps does not show the key.
+    let kept: Vec<u8> = sqlx::query_scalar("SELECT body FROM idempotency_keys WHERE key = 'mint-1'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(!kept.is_empty());
+    assert!(!kept.windows(secret.len()).any(|w| w == secret.as_bytes()));
+    let prefix = first["prefix"].as_str().unwrap();
+    assert!(!kept.windows(prefix.len()).any(|w| w == prefix.as_bytes()));
+
+    // The retry gets it, and nothing was minted twice.
+    let again = send(&app, Method::POST, "/v1/api-keys", &admin, "mint-1", &body).await;
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM api_keys WHERE customer_id IS NOT NULL")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+}
