@@ -58,9 +58,10 @@ fn answer_key(authorization: &[u8], key: &str) -> [u8; 32] {
     hasher.finalize().into()
 }
 
-fn cipher(key: &[u8; 32]) -> LessSafeKey {
-    // A 32-byte key is what ChaCha20-Poly1305 takes; `new` cannot refuse it.
-    LessSafeKey::new(UnboundKey::new(&CHACHA20_POLY1305, key).expect("a 32-byte key"))
+fn cipher(key: &[u8; 32]) -> Option<LessSafeKey> {
+    Some(LessSafeKey::new(
+        UnboundKey::new(&CHACHA20_POLY1305, key).ok()?,
+    ))
 }
 
 /// A random nonce, then the body encrypted and authenticated.
@@ -71,7 +72,12 @@ fn seal(key: &[u8; 32], body: &[u8]) -> anyhow::Result<Vec<u8>> {
         .map_err(|_| anyhow::anyhow!("no random nonce"))?;
     let mut sealed = body.to_vec();
     cipher(key)
-        .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut sealed)
+        .ok_or_else(|| anyhow::anyhow!("no cipher"))?
+        .seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::empty(),
+            &mut sealed,
+        )
         .map_err(|_| anyhow::anyhow!("sealing failed"))?;
     Ok([nonce.as_slice(), &sealed].concat())
 }
@@ -81,7 +87,7 @@ fn open(key: &[u8; 32], sealed: &[u8]) -> Option<Vec<u8>> {
     let (nonce, body) = sealed.split_at_checked(NONCE_LEN)?;
     let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
     let mut body = body.to_vec();
-    let len = cipher(key)
+    let len = cipher(key)?
         .open_in_place(nonce, Aad::empty(), &mut body)
         .ok()?
         .len();
@@ -200,11 +206,16 @@ pub async fn middleware(
         })
         .collect();
     let stored = match seal(&answer_key(&authorization, &key), &bytes) {
-        Ok(sealed) => {
-            store::idempotency::complete(&state.pool, &scope, &key, status.as_u16(), &headers, &sealed)
-                .await
-                .map_err(anyhow::Error::from)
-        }
+        Ok(sealed) => store::idempotency::complete(
+            &state.pool,
+            &scope,
+            &key,
+            status.as_u16(),
+            &headers,
+            &sealed,
+        )
+        .await
+        .map_err(anyhow::Error::from),
         Err(e) => Err(e),
     };
     if let Err(e) = stored {
@@ -260,7 +271,10 @@ async fn answer_again(
         );
     };
     let body = stored.body.unwrap_or_default();
-    let body = match (stored.sealed, stored.sealed.then(|| open(answer_key, &body)).flatten()) {
+    let body = match (
+        stored.sealed,
+        stored.sealed.then(|| open(answer_key, &body)).flatten(),
+    ) {
         (false, _) => body,
         (true, Some(opened)) => opened,
         // The fingerprint matched, so the key is the same: the row was changed.

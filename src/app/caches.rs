@@ -45,9 +45,9 @@ impl Caches {
             }
             Topic::Accounts => match &touch.scope {
                 Scope::Accounts(addresses) => self.accounts.forget(|(domain, local)| {
-                    addresses.iter().any(|a| {
-                        a.rsplit_once('@') == Some((local.as_str(), domain.as_str()))
-                    })
+                    addresses
+                        .iter()
+                        .any(|a| a.rsplit_once('@') == Some((local.as_str(), domain.as_str())))
                 }),
                 Scope::Domains(names) => self.accounts.forget(|(domain, _)| names.contains(domain)),
                 Scope::Everything | Scope::Profiles => self.accounts.clear(),

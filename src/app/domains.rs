@@ -192,7 +192,10 @@ pub async fn update(
     // The directory serves the profile; the account cache holds the owner.
     let mut write = Write::begin(
         app,
-        &[Touch::domain(&current.name), Touch::accounts_of(&current.name)],
+        &[
+            Touch::domain(&current.name),
+            Touch::accounts_of(&current.name),
+        ],
     )
     .await?;
     // Without If-Match the change applies to whatever version is there: the rules above
@@ -227,7 +230,10 @@ pub async fn delete(app: &App, caller: &Caller, name: &DomainName) -> Result<()>
     let current = find(app, caller, name).await?;
     let mut write = Write::begin(
         app,
-        &[Touch::domain(&current.name), Touch::accounts_of(&current.name)],
+        &[
+            Touch::domain(&current.name),
+            Touch::accounts_of(&current.name),
+        ],
     )
     .await?;
     if !store::domains::delete_if_empty(write.db(), current.id).await? {

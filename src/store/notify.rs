@@ -70,10 +70,8 @@ impl Scope {
         match words.next() {
             Some("profiles") => Scope::Profiles,
             Some(kind @ ("domains" | "accounts")) => {
-                let names: Vec<String> = words
-                    .filter(|w| !w.is_empty())
-                    .map(str::to_owned)
-                    .collect();
+                let names: Vec<String> =
+                    words.filter(|w| !w.is_empty()).map(str::to_owned).collect();
                 match (kind, names.is_empty()) {
                     (_, true) => Scope::Everything,
                     ("domains", false) => Scope::Domains(names),
