@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use super::PageRequest;
+use super::{push_reach, PageRequest};
 use crate::domain::Reach;
 
 #[derive(Debug, Clone, Default)]
@@ -98,15 +98,7 @@ pub async fn list(
         q.push("id IN (SELECT id FROM audit_events WHERE ");
     }
     q.push("true");
-    match reach {
-        Reach::All => {}
-        Reach::Partner(p) => {
-            q.push(" AND partner_id = ").push_bind(p);
-        }
-        Reach::Customer(c) => {
-            q.push(" AND customer_id = ").push_bind(c);
-        }
-    }
+    push_reach(&mut q, reach, "partner_id", "customer_id");
     if let Some(domain) = filter.domain {
         q.push(" AND domain = ").push_bind(domain);
     }

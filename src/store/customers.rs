@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use super::{PageRequest, CUSTOMER_IN_REACH as IN_REACH};
+use super::{push_reach, PageRequest, CUSTOMER_IN_REACH as IN_REACH};
 use crate::domain::Reach;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -75,15 +75,7 @@ pub async fn list(
     } else {
         q.push(format_args!("SELECT {COLUMNS} FROM customers c WHERE true"));
     }
-    match reach {
-        Reach::All => {}
-        Reach::Partner(p) => {
-            q.push(" AND c.partner_id = ").push_bind(p);
-        }
-        Reach::Customer(c) => {
-            q.push(" AND c.id = ").push_bind(c);
-        }
-    }
+    push_reach(&mut q, reach, "c.partner_id", "c.id");
     if let Some(after) = page.after.as_deref().and_then(|c| Uuid::parse_str(c).ok()) {
         q.push(" AND c.id > ").push_bind(after);
     }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use super::PageRequest;
+use super::{push_reach, PageRequest};
 use crate::domain::Reach;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -121,15 +121,7 @@ pub async fn list(
             .push(") ");
     }
     q.push(SELECT).push(" WHERE true");
-    match reach {
-        Reach::All => {}
-        Reach::Partner(p) => {
-            q.push(" AND d.partner_id = ").push_bind(p);
-        }
-        Reach::Customer(c) => {
-            q.push(" AND d.customer_id = ").push_bind(c);
-        }
-    }
+    push_reach(&mut q, reach, "d.partner_id", "d.customer_id");
     if let Some(after) = page.after.as_deref() {
         q.push(" AND d.name > ").push_bind(after.to_owned());
     }

@@ -23,6 +23,7 @@ pub mod throttle;
 pub mod webhooks;
 
 use crate::domain::paging::Paging;
+use crate::domain::Reach;
 
 /// Which rows a reach sees, for rows joined to their customer as `c`: `$1` is the
 /// partner, `$2` the customer (see `Reach::filters`).
@@ -33,6 +34,27 @@ pub(crate) const CUSTOMER_IN_REACH: &str =
 pub(crate) const OWNER_IN_REACH: &str = "($1::uuid IS NULL OR partner_id = $1
         OR customer_id IN (SELECT id FROM customers WHERE partner_id = $1))
     AND ($2::uuid IS NULL OR customer_id = $2)";
+
+/// Narrows a statement being built to what `reach` sees: `partner` and `customer`
+/// name the columns that hold a row's owners. Each reach so gets a statement (and a
+/// plan) of its own, where one with `$n IS NULL OR …` would get a generic plan that
+/// reads every row.
+pub(crate) fn push_reach(
+    q: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>,
+    reach: Reach,
+    partner: &str,
+    customer: &str,
+) {
+    match reach {
+        Reach::All => {}
+        Reach::Partner(p) => {
+            q.push(format_args!(" AND {partner} = ")).push_bind(p);
+        }
+        Reach::Customer(c) => {
+            q.push(format_args!(" AND {customer} = ")).push_bind(c);
+        }
+    }
+}
 
 /// One page of a keyset-paginated list: rows after `after` in the list's order.
 #[derive(Debug, Clone)]
