@@ -134,10 +134,11 @@ async fn a_secret_shown_once_is_kept_for_the_retry_only_sealed() {
     let secret = first["key"].as_str().unwrap();
 
     // What the table keeps does not show the key.
-    let kept: Vec<u8> = sqlx::query_scalar("SELECT body FROM idempotency_keys WHERE key = 'mint-1'")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let kept: Vec<u8> =
+        sqlx::query_scalar("SELECT body FROM idempotency_keys WHERE key = 'mint-1'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert!(!kept.is_empty());
     assert!(!kept.windows(secret.len()).any(|w| w == secret.as_bytes()));
     let prefix = first["prefix"].as_str().unwrap();
