@@ -1,6 +1,7 @@
 //! Server profiles: host names and endpoints that domains' mail clients use. Admin
 //! keys write them; every key may read them (domains name their profile). A change
-//! reloads every instance's directory, so auto-configuration follows at once.
+//! re-reads the profiles in every instance's directory, so auto-configuration follows
+//! at once.
 
 use super::{audit, App, Error, Result, Write};
 use crate::domain::profile::ServerProfile;
