@@ -214,3 +214,52 @@ async fn events_come_in_transaction_order_also_where_the_id_gains_a_digit() {
         "txid 9, then 10, then the rest"
     );
 }
+
+#[tokio::test]
+async fn a_partner_sees_what_its_customers_own_keys_record() {
+    // A customer's key is written knowing only the customer; its events are still
+    // the partner's, and not another partner's.
+    let app = TestApp::spawn().await;
+    let t = app.tenants().await;
+    let res = app
+        .admin(
+            Method::POST,
+            "/v1/api-keys",
+            Some(json!({"role": "customer", "customer_id": t.customer_a, "description": "CP"})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created: Value = res.json().await.unwrap();
+    let key_id = created["id"].as_str().unwrap().to_owned();
+    let names_the_key = |e: &Value| e["details"]["key_id"] == key_id.as_str();
+
+    let a = app.partner_key(&t.partner_a).await;
+    let b = app.partner_key(&t.partner_b).await;
+    for (key, sees) in [(&a, true), (&b, false)] {
+        let res = app
+            .call(Method::GET, "/v1/audit-events?limit=500", Some(key), None)
+            .await;
+        let trail: Value = res.json().await.unwrap();
+        let found = trail["items"].as_array().unwrap().iter().any(names_the_key);
+        assert_eq!(found, sees, "audit trail");
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let in_feed = |page: &Value| {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["type"] == "api_key.created" && e["data"]["key_id"] == key_id.as_str())
+    };
+    loop {
+        if in_feed(&read(&app, &a, None).await) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "partner A's feed never showed the key"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!in_feed(&read(&app, &b, None).await), "partner B's feed");
+}
