@@ -11,6 +11,7 @@
 use bytes::Bytes;
 use sqlx::PgPool;
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::domain::profile::ServerProfile;
@@ -45,6 +46,9 @@ pub struct Directory {
     /// One update at a time, each reading after the one before it was applied, so
     /// that a slow read cannot put back what a newer one replaced.
     updating: tokio::sync::Mutex<()>,
+    /// A refresh failed, so some change may be missing: the next one reads
+    /// everything (and `heal` does, now and then, if no change comes).
+    stale: AtomicBool,
 }
 
 impl Directory {
@@ -58,6 +62,28 @@ impl Directory {
     /// one indexed read.
     pub async fn refresh(&self, pool: &PgPool, scope: &Scope) -> anyhow::Result<()> {
         let _one_at_a_time = self.updating.lock().await;
+        let scope = match self.stale.load(Ordering::Acquire) {
+            true => &Scope::Everything,
+            false => scope,
+        };
+        let refreshed = self.read(pool, scope).await;
+        match (&refreshed, scope) {
+            (Err(_), _) => self.stale.store(true, Ordering::Release),
+            (Ok(()), Scope::Everything) => self.stale.store(false, Ordering::Release),
+            (Ok(()), _) => {}
+        }
+        refreshed
+    }
+
+    /// Reads everything again if a refresh failed since the last full read.
+    pub async fn heal(&self, pool: &PgPool) -> anyhow::Result<()> {
+        if self.stale.load(Ordering::Acquire) {
+            self.refresh(pool, &Scope::Everything).await?;
+        }
+        Ok(())
+    }
+
+    async fn read(&self, pool: &PgPool, scope: &Scope) -> anyhow::Result<()> {
         match scope {
             // Accounts are not the directory's; were they named here, everything is
             // the safe reading.

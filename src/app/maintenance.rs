@@ -1,6 +1,7 @@
 //! Background upkeep, now and then: purge accounts past their retention period,
 //! failure counters past their window, idempotency answers past their day, webhook
-//! deliveries delivered more than `KEEP_DAYS` ago. Several
+//! deliveries delivered more than `KEEP_DAYS` ago; and read the directory again if
+//! a refresh of it failed and no change has healed it since. Several
 //! instances may run it at once: each purge is one statement, so none purges twice.
 
 use std::sync::Arc;
@@ -22,6 +23,9 @@ pub fn spawn(app: Arc<App>) {
 }
 
 async fn run_once(app: &App) {
+    if let Err(e) = app.caches.directory.heal(&app.pool).await {
+        tracing::warn!(error = %format!("{e:#}"), "reading the directory again failed");
+    }
     match accounts::purge_expired(app).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(purged = n, "purged accounts past their retention period"),
