@@ -54,7 +54,17 @@ impl<K: Eq + Hash, V: Clone> Cache<K, V> {
         entries.insert(key, (value, Instant::now()));
     }
 
-    /// Forgets what `changed` says changed.
+    /// Forgets these keys.
+    pub fn forget_keys(&self, keys: &[K]) {
+        if let Ok(mut entries) = self.entries.lock() {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+            for key in keys {
+                entries.remove(key);
+            }
+        }
+    }
+
+    /// Forgets what `changed` says changed (a walk over every entry).
     pub fn forget(&self, changed: impl Fn(&K) -> bool) {
         if let Ok(mut entries) = self.entries.lock() {
             self.generation.fetch_add(1, Ordering::AcqRel);
@@ -99,6 +109,11 @@ mod tests {
         assert_eq!(cache.get(&"b"), Some(2));
         cache.insert(before, "a", 1);
         assert_eq!(cache.get(&"a"), None);
+        let before = cache.generation();
+        cache.forget_keys(&["b"]);
+        assert_eq!(cache.get(&"b"), None);
+        cache.insert(before, "b", 2);
+        assert_eq!(cache.get(&"b"), None);
     }
 
     #[test]

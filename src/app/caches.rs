@@ -44,11 +44,14 @@ impl Caches {
                 }
             }
             Topic::Accounts => match &touch.scope {
-                Scope::Accounts(addresses) => self.accounts.forget(|(domain, local)| {
-                    addresses
+                Scope::Accounts(addresses) => {
+                    let keys: Vec<(String, String)> = addresses
                         .iter()
-                        .any(|a| a.rsplit_once('@') == Some((local.as_str(), domain.as_str())))
-                }),
+                        .filter_map(|a| a.rsplit_once('@'))
+                        .map(|(local, domain)| (domain.to_owned(), local.to_owned()))
+                        .collect();
+                    self.accounts.forget_keys(&keys);
+                }
                 Scope::Domains(names) => self.accounts.forget(|(domain, _)| names.contains(domain)),
                 Scope::Everything | Scope::Profiles => self.accounts.clear(),
             },
