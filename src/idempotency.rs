@@ -219,7 +219,9 @@ pub async fn middleware(
         Err(e) => Err(e),
     };
     if let Err(e) = stored {
+        // Unkept, a retry would hear "still being served" for a day: let it run again.
         tracing::warn!(error = %format!("{e:#}"), "storing an idempotent answer failed");
+        let _ = store::idempotency::release(&state.pool, &scope, &key).await;
     }
     Ok(ServiceResponse::new(
         http_req,
@@ -270,18 +272,16 @@ async fn answer_again(
             .into(),
         );
     };
-    let body = stored.body.unwrap_or_default();
-    let body = match (
-        stored.sealed,
-        stored.sealed.then(|| open(answer_key, &body)).flatten(),
-    ) {
-        (false, _) => body,
-        (true, Some(opened)) => opened,
-        // The fingerprint matched, so the key is the same: the row was changed.
-        (true, None) => {
-            let err = anyhow::anyhow!("a kept answer does not open with its key");
-            return problem(req, app::Error::Internal(err).into());
-        }
+    let body = match (stored.sealed_body, stored.body) {
+        (Some(sealed), _) => match open(answer_key, &sealed) {
+            Some(opened) => opened,
+            // The fingerprint matched, so the key is the same: the row was changed.
+            None => {
+                let err = anyhow::anyhow!("a kept answer does not open with its key");
+                return problem(req, app::Error::Internal(err).into());
+            }
+        },
+        (None, body) => body.unwrap_or_default(),
     };
     let mut res = HttpResponse::build(status);
     for (name, value) in stored.headers.map(|h| h.0).unwrap_or_default() {

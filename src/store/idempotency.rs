@@ -11,9 +11,10 @@ pub struct Stored {
     pub fingerprint: Vec<u8>,
     pub status: Option<i16>,
     pub headers: Option<Json<Vec<(String, String)>>>,
+    /// An answer kept before answers were sealed.
     pub body: Option<Vec<u8>>,
-    /// Whether `body` is sealed (see `crate::idempotency`); older answers are not.
-    pub sealed: bool,
+    /// The answer, sealed (see `crate::idempotency`).
+    pub sealed_body: Option<Vec<u8>>,
 }
 
 /// Claims the key for a first request; `false` when it was claimed before.
@@ -35,7 +36,7 @@ pub async fn claim(
 }
 
 pub async fn get(db: impl PgExecutor<'_>, scope: &str, key: &str) -> sqlx::Result<Option<Stored>> {
-    sqlx::query_as("SELECT fingerprint, status, headers, body, sealed FROM idempotency_keys WHERE scope = $1 AND key = $2")
+    sqlx::query_as("SELECT fingerprint, status, headers, body, sealed_body FROM idempotency_keys WHERE scope = $1 AND key = $2")
         .bind(scope)
         .bind(key)
         .fetch_optional(db)
@@ -51,7 +52,7 @@ pub async fn complete(
     headers: &[(String, String)],
     sealed_body: &[u8],
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE idempotency_keys SET status = $3, headers = $4, body = $5, sealed = true WHERE scope = $1 AND key = $2")
+    sqlx::query("UPDATE idempotency_keys SET status = $3, headers = $4, sealed_body = $5 WHERE scope = $1 AND key = $2")
         .bind(scope)
         .bind(key)
         .bind(i16::try_from(status).unwrap_or(i16::MAX))

@@ -135,7 +135,7 @@ async fn a_secret_shown_once_is_kept_for_the_retry_only_sealed() {
 
     // What the table keeps does not show the key.
     let kept: Vec<u8> =
-        sqlx::query_scalar("SELECT body FROM idempotency_keys WHERE key = 'mint-1'")
+        sqlx::query_scalar("SELECT sealed_body FROM idempotency_keys WHERE key = 'mint-1'")
             .fetch_one(&app.pool)
             .await
             .unwrap();
