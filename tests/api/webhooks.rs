@@ -209,16 +209,25 @@ async fn a_change_reaches_the_receiver_signed_and_only_in_reach() {
         assert_ne!(e["subject"]["domain"], "b.example", "{e}");
     }
 
-    let deliveries = app
-        .call(
-            Method::GET,
-            &format!("/v1/webhooks/{id}/deliveries"),
-            Some(&key),
-            None,
-        )
-        .await;
-    assert_eq!(deliveries.status(), StatusCode::OK);
-    let deliveries: Value = deliveries.json().await.unwrap();
+    // The receiver holds the event before its answer reaches the sender, which only
+    // then notes the delivery: wait for that.
+    let mut deliveries = Value::Null;
+    for _ in 0..100 {
+        let res = app
+            .call(
+                Method::GET,
+                &format!("/v1/webhooks/{id}/deliveries"),
+                Some(&key),
+                None,
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        deliveries = res.json().await.unwrap();
+        if deliveries["items"][0]["status"] == "delivered" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let first = &deliveries["items"][0];
     assert_eq!(first["status"], "delivered", "{deliveries}");
     assert_eq!(first["attempts"], 1);
