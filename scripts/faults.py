@@ -34,7 +34,9 @@ from argon2.exceptions import VerifyMismatchError
 
 BINARY = sys.argv[1]
 PG_BIN = "/usr/lib/postgresql/" + os.listdir("/usr/lib/postgresql")[0] + "/bin"
-PG_PORT = int(os.environ.get("FAULTS_PG_PORT", "55432"))
+# Below 32768: Linux hands out 32768-60999 to outgoing connections, and one of
+# those holding the port made the private cluster's start fail once.
+PG_PORT = int(os.environ.get("FAULTS_PG_PORT", "25432"))
 PORT = int(os.environ.get("FAULTS_PORT", "18095"))
 BASE = f"http://127.0.0.1:{PORT}"
 DB_URL = f"postgres://postgres@127.0.0.1:{PG_PORT}/mailpanel_faults"
