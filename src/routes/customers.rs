@@ -115,7 +115,8 @@ pub struct ListCustomers {
     /// 1..=500, default 50.
     pub limit: Option<u32>,
     pub cursor: Option<String>,
-    /// Substring of the name or external reference.
+    /// Text found anywhere in the name or the external reference, in any case; `%`
+    /// and `_` are plain characters.
     pub q: Option<String>,
 }
 

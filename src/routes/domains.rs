@@ -189,7 +189,9 @@ pub struct ListDomains {
     /// 1..=500, default 50.
     pub limit: Option<u32>,
     pub cursor: Option<String>,
-    /// Substring of the A-label name.
+    /// Text found anywhere in the name, in its A-label or its Unicode form
+    /// (`xn--mller-kva` and `müller` both find `müller.at`), in any case; `%` and `_`
+    /// are plain characters.
     pub q: Option<String>,
 }
 

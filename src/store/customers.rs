@@ -1,9 +1,10 @@
 //! Customers: the owners of domains, either directly the provider's or a partner's.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgExecutor, Postgres, QueryBuilder};
+use sqlx::{PgExecutor, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
+use super::search;
 use super::{push_reach, PageRequest, CUSTOMER_IN_REACH as IN_REACH};
 use crate::domain::Reach;
 
@@ -54,41 +55,17 @@ pub async fn get(
 }
 
 /// One page of the customers in reach, by id. Each combination of filters is a
-/// statement of its own (see `store::domains::list`); the admin's search takes its
-/// matches through the trigram indexes first, then orders them.
-pub async fn list(
-    db: impl PgExecutor<'_>,
-    reach: Reach,
-    page: &PageRequest,
-) -> sqlx::Result<Vec<CustomerRow>> {
-    let mut q = QueryBuilder::<Postgres>::new("");
-    let search_first = matches!(reach, Reach::All) && page.pattern.is_some();
-    if let (true, Some(pattern)) = (search_first, page.pattern.as_deref()) {
-        q.push(format_args!(
-            "WITH matches AS MATERIALIZED (SELECT {COLUMNS} FROM customers WHERE name ILIKE "
-        ))
-        .push_bind(pattern.to_owned())
-        .push(" OR external_ref ILIKE ")
-        .push_bind(pattern.to_owned())
-        .push(") ");
-        q.push(format_args!("SELECT {COLUMNS} FROM matches c WHERE true"));
-    } else {
-        q.push(format_args!("SELECT {COLUMNS} FROM customers c WHERE true"));
-    }
+/// statement of its own (see `store::domains::list`); a search (on the name and the
+/// external reference) asks the term table first (`store::search`).
+pub async fn list(db: &PgPool, reach: Reach, page: &PageRequest) -> sqlx::Result<Vec<CustomerRow>> {
+    let mut q =
+        QueryBuilder::<Postgres>::new(format!("SELECT {COLUMNS} FROM customers c WHERE true"));
     push_reach(&mut q, reach, "c.partner_id", "c.id");
     if let Some(after) = page.after.as_deref().and_then(|c| Uuid::parse_str(c).ok()) {
         q.push(" AND c.id > ").push_bind(after);
     }
-    match page.pattern.as_deref() {
-        Some(_) if search_first => {}
-        Some(pattern) => {
-            q.push(" AND (c.name ILIKE ")
-                .push_bind(pattern.to_owned())
-                .push(" OR c.external_ref ILIKE ")
-                .push_bind(pattern.to_owned())
-                .push(")");
-        }
-        None => {}
+    if !search::narrow(db, &mut q, search::CUSTOMERS, page).await? {
+        return Ok(Vec::new());
     }
     q.push(" ORDER BY c.id LIMIT ").push_bind(page.limit);
     q.build_query_as().fetch_all(db).await

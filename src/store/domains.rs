@@ -2,9 +2,10 @@
 //! across the whole system.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgExecutor, Postgres, QueryBuilder};
+use sqlx::{PgExecutor, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
+use super::search;
 use super::{push_reach, PageRequest};
 use crate::domain::Reach;
 
@@ -105,34 +106,18 @@ pub async fn get(
 /// every domain.
 ///
 /// A partner's domains come from the index on `(partner_id, name)`, a customer's from
-/// `(customer_id, name)`. The admin's search finds its matches through the trigram
-/// index first: left to itself, the planner walks every domain in name order for
-/// them, expecting the first page to come soon.
-pub async fn list(
-    db: impl PgExecutor<'_>,
-    reach: Reach,
-    page: &PageRequest,
-) -> sqlx::Result<Vec<DomainRow>> {
-    let mut q = QueryBuilder::<Postgres>::new("");
-    let search_first = matches!(reach, Reach::All) && page.pattern.is_some();
-    if let (true, Some(pattern)) = (search_first, page.pattern.as_deref()) {
-        q.push("WITH matches AS MATERIALIZED (SELECT id FROM domains WHERE name ILIKE ")
-            .push_bind(pattern.to_owned())
-            .push(") ");
-    }
-    q.push(SELECT).push(" WHERE true");
+/// `(customer_id, name)`. A search (on the name and its Unicode form) asks the term
+/// table first (`store::search`): a few matches are read by id, many by walking the
+/// list in name order.
+pub async fn list(db: &PgPool, reach: Reach, page: &PageRequest) -> sqlx::Result<Vec<DomainRow>> {
+    let mut q = QueryBuilder::<Postgres>::new(SELECT);
+    q.push(" WHERE true");
     push_reach(&mut q, reach, "d.partner_id", "d.customer_id");
     if let Some(after) = page.after.as_deref() {
         q.push(" AND d.name > ").push_bind(after.to_owned());
     }
-    match page.pattern.as_deref() {
-        Some(_) if search_first => {
-            q.push(" AND d.id IN (SELECT id FROM matches)");
-        }
-        Some(pattern) => {
-            q.push(" AND d.name ILIKE ").push_bind(pattern.to_owned());
-        }
-        None => {}
+    if !search::narrow(db, &mut q, search::DOMAINS, page).await? {
+        return Ok(Vec::new());
     }
     q.push(" ORDER BY d.name LIMIT ").push_bind(page.limit);
     q.build_query_as().fetch_all(db).await

@@ -19,6 +19,7 @@ pub mod outbox;
 pub mod partners;
 pub mod profiles;
 pub mod routing;
+pub mod search;
 pub mod throttle;
 pub mod webhooks;
 
@@ -63,7 +64,9 @@ pub struct PageRequest {
     /// Rows to fetch; callers ask for one more than they return to learn whether a
     /// next page exists.
     pub limit: i64,
-    /// A substring to search for, already turned into an `ILIKE` pattern.
+    /// A substring to search for, as given ...
+    pub search: Option<String>,
+    /// ... and turned into an `ILIKE` pattern.
     pub pattern: Option<String>,
 }
 
@@ -72,6 +75,7 @@ impl From<&Paging> for PageRequest {
         Self {
             after: p.after.clone(),
             limit: p.limit as i64 + 1,
+            search: p.search.clone(),
             pattern: p.search.as_deref().map(contains_pattern),
         }
     }

@@ -91,3 +91,65 @@ async fn a_customer_with_domains_cannot_be_deleted() {
         .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
 }
+
+#[tokio::test]
+async fn a_customer_is_found_by_its_name_and_reference_as_they_are_now() {
+    let app = TestApp::spawn().await;
+    let a = app.create_partner("A").await;
+    let b = app.create_partner("B").await;
+    let key = app.partner_key(&a).await;
+    let res = app
+        .call(
+            Method::POST,
+            "/v1/customers",
+            Some(&key),
+            Some(&json!({"name": "Müller Bau GmbH", "external_ref": "CRM-4711"})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.create_customer("Müller of B", Some(&b)).await;
+    let found = |q: &'static str| {
+        let (app, key) = (&app, &key);
+        async move {
+            let page: Value = app
+                .call(
+                    Method::GET,
+                    &format!("/v1/customers?q={q}"),
+                    Some(key),
+                    None,
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["name"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    // Anywhere in the name or the reference, in any case; only what the partner reaches.
+    assert_eq!(found("m%C3%BCller").await, ["Müller Bau GmbH"]);
+    assert_eq!(found("bau%20g").await, ["Müller Bau GmbH"]);
+    assert_eq!(found("crm-47").await, ["Müller Bau GmbH"]);
+
+    let res = app
+        .call(
+            Method::PATCH,
+            &format!("/v1/customers/{id}"),
+            Some(&key),
+            Some(&json!({"name": "Schmidt Bau", "external_ref": "erp-1"})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(found("m%C3%BCller").await.is_empty());
+    assert!(found("crm").await.is_empty());
+    assert_eq!(found("SCHMIDT").await, ["Schmidt Bau"]);
+    assert_eq!(found("erp-1").await, ["Schmidt Bau"]);
+}

@@ -227,3 +227,87 @@ async fn a_moved_domain_changes_partner_lists() {
         .unwrap();
     assert_eq!(found["items"][0]["name"], "a.example", "{found}");
 }
+
+/// The names of a page of `GET path` as `key`, and the cursor to the next.
+async fn page_of_names(app: &TestApp, path: &str, key: &str) -> (Vec<String>, Option<String>) {
+    let res = app.call(Method::GET, path, Some(key), None).await;
+    assert_eq!(res.status(), StatusCode::OK, "{path}");
+    let page: serde_json::Value = res.json().await.unwrap();
+    let names = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap().to_owned())
+        .collect();
+    (names, page["next_cursor"].as_str().map(str::to_owned))
+}
+
+#[tokio::test]
+async fn a_domain_search_finds_the_text_anywhere_in_either_form_of_the_name() {
+    let app = TestApp::spawn().await;
+    let c = app.create_customer("Shops", None).await;
+    for name in [
+        "alpha-shop.example",
+        "beta.example",
+        "shop.test",
+        "müller.example",
+    ] {
+        app.create_domain(name, &c).await;
+    }
+    let key = app.admin_key.clone();
+    let found = |q: &'static str| {
+        let (app, key) = (&app, &key);
+        async move {
+            page_of_names(app, &format!("/v1/domains?q={q}"), key)
+                .await
+                .0
+        }
+    };
+    assert_eq!(found("SHOP").await, ["alpha-shop.example", "shop.test"]);
+    assert_eq!(found("p.ex").await, ["alpha-shop.example"]);
+    // The Unicode form and the ASCII form of the same name.
+    assert_eq!(found("m%C3%BCller").await, ["xn--mller-kva.example"]);
+    assert_eq!(found("xn--m").await, ["xn--mller-kva.example"]);
+    // Wildcards are text, not patterns.
+    assert!(found("%25").await.is_empty());
+    assert!(found("_").await.is_empty());
+    // Longer than the 16 characters the index keeps: the rest still has to match.
+    assert_eq!(found("alpha-shop.example").await, ["alpha-shop.example"]);
+    assert!(found("alpha-shop.examplX").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_search_found_in_many_domains_pages_through_all_of_them_in_reach() {
+    let app = TestApp::spawn().await;
+    let t = app.tenants().await;
+    // More matches than a search reads by id (1,000), most of them a partner's.
+    sqlx::query(
+        "INSERT INTO domains (id, name, name_unicode, customer_id, server_profile)
+         SELECT gen_random_uuid(), n, n, $1::uuid, 'default'
+           FROM generate_series(1, 1100) AS i, LATERAL (SELECT 'many' || i || '.example' AS n) AS x",
+    )
+    .bind(uuid::Uuid::parse_str(&t.customer_a).unwrap())
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let partner_b = app.partner_key(&t.partner_b).await;
+    app.create_domain("b-many.example", &t.customer_b).await;
+    for (key, expected) in [(app.admin_key.clone(), 1101), (partner_b, 1)] {
+        let mut seen = Vec::new();
+        let mut path = "/v1/domains?q=MANY&limit=500".to_owned();
+        loop {
+            let (names, next) = page_of_names(&app, &path, &key).await;
+            seen.extend(names);
+            match next {
+                Some(cursor) => path = format!("/v1/domains?q=MANY&limit=500&cursor={cursor}"),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), expected);
+        assert!(
+            seen.windows(2).all(|w| w[0] < w[1]),
+            "in name order, each once"
+        );
+        assert!(seen.iter().all(|n| n.contains("many")));
+    }
+}
