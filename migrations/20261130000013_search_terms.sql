@@ -2,9 +2,10 @@
 -- the number of rows (issue "Scale"; see docs/scaling.md and store::search).
 --
 -- Every suffix of a searched text, lower-cased and cut to 16 characters, is a row
--- here. A text contains `q` exactly when one of its suffixes starts with `q`, so the
--- rows that contain `q` are one range of this table's primary key: a B-tree descent
--- and the matches, whatever the table's size. The trigram indexes these replace read
+-- here, beside the key that orders the list (a domain's name, a customer's id). A
+-- text contains `q` exactly when one of its suffixes starts with `q`, so the rows
+-- that contain `q` are one range of this table's primary key: a B-tree descent and
+-- the matches, whatever the table's size. The trigram indexes these replace read
 -- posting lists that grow with every row sharing a trigram with `q` (every customer
 -- reference starting `crm-`).
 --
@@ -19,10 +20,12 @@ CREATE FUNCTION search_terms(VARIADIC texts text[]) RETURNS SETOF text
           FROM unnest(texts) AS t, generate_series(1, length(lower(t))) AS i;
     END;
 
+-- A domain's name is unique and never changes; here it has the collation of
+-- `domains.name`, so that the terms give names in the list's order.
 CREATE TABLE domain_search_terms (
-    term      text COLLATE "C" NOT NULL,
-    domain_id uuid NOT NULL,
-    PRIMARY KEY (term, domain_id)
+    term text COLLATE "C" NOT NULL,
+    name text NOT NULL,
+    PRIMARY KEY (term, name)
 );
 
 CREATE TABLE customer_search_terms (
@@ -40,11 +43,11 @@ BEGIN
     END IF;
     IF TG_OP <> 'INSERT' THEN
         DELETE FROM domain_search_terms
-         WHERE domain_id = OLD.id AND term IN (SELECT search_terms(OLD.name, OLD.name_unicode));
+         WHERE name = OLD.name AND term IN (SELECT search_terms(OLD.name, OLD.name_unicode));
     END IF;
     IF TG_OP <> 'DELETE' THEN
-        INSERT INTO domain_search_terms (term, domain_id)
-        SELECT t, NEW.id FROM search_terms(NEW.name, NEW.name_unicode) AS t;
+        INSERT INTO domain_search_terms (term, name)
+        SELECT t, NEW.name FROM search_terms(NEW.name, NEW.name_unicode) AS t;
     END IF;
     RETURN NULL;
 END
@@ -74,8 +77,8 @@ CREATE TRIGGER customers_search_terms AFTER INSERT OR DELETE OR UPDATE OF name, 
     ON customers FOR EACH ROW EXECUTE FUNCTION customers_search_terms();
 
 -- What exists already (at 100,000 domains about 10 s; deploy/UPGRADING.md).
-INSERT INTO domain_search_terms (term, domain_id)
-SELECT t, d.id FROM domains d, search_terms(d.name, d.name_unicode) AS t;
+INSERT INTO domain_search_terms (term, name)
+SELECT t, d.name FROM domains d, search_terms(d.name, d.name_unicode) AS t;
 INSERT INTO customer_search_terms (term, customer_id)
 SELECT t, c.id FROM customers c, search_terms(c.name, c.external_ref) AS t;
 

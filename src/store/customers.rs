@@ -1,7 +1,7 @@
 //! Customers: the owners of domains, either directly the provider's or a partner's.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgExecutor, PgPool, Postgres, QueryBuilder};
+use sqlx::{PgExecutor, PgPool, QueryBuilder};
 use uuid::Uuid;
 
 use super::search;
@@ -56,19 +56,29 @@ pub async fn get(
 
 /// One page of the customers in reach, by id. Each combination of filters is a
 /// statement of its own (see `store::domains::list`); a search (on the name and the
-/// external reference) asks the term table first (`store::search`).
+/// external reference) goes through `store::search`.
 pub async fn list(db: &PgPool, reach: Reach, page: &PageRequest) -> sqlx::Result<Vec<CustomerRow>> {
-    let mut q =
-        QueryBuilder::<Postgres>::new(format!("SELECT {COLUMNS} FROM customers c WHERE true"));
-    push_reach(&mut q, reach, "c.partner_id", "c.id");
-    if let Some(after) = page.after.as_deref().and_then(|c| Uuid::parse_str(c).ok()) {
-        q.push(" AND c.id > ").push_bind(after);
-    }
-    if !search::narrow(db, &mut q, search::CUSTOMERS, page).await? {
-        return Ok(Vec::new());
-    }
-    q.push(" ORDER BY c.id LIMIT ").push_bind(page.limit);
-    q.build_query_as().fetch_all(db).await
+    search::page(db, search::CUSTOMERS, reach, page, |narrow| {
+        let mut q = QueryBuilder::new(format!("SELECT {COLUMNS}"));
+        q.push(if narrow.within.is_some() {
+            " FROM (SELECT * FROM customers c WHERE true"
+        } else {
+            " FROM customers c WHERE true"
+        });
+        push_reach(&mut q, reach, "c.partner_id", "c.id");
+        if let Some(after) = page.after.as_deref().and_then(|c| Uuid::parse_str(c).ok()) {
+            q.push(" AND c.id > ").push_bind(after);
+        }
+        if let Some(within) = narrow.within {
+            q.push(" ORDER BY c.id LIMIT ")
+                .push_bind(within)
+                .push(") AS c WHERE true");
+        }
+        narrow.push(&mut q, search::CUSTOMERS);
+        q.push(" ORDER BY c.id LIMIT ").push_bind(page.limit);
+        q
+    })
+    .await
 }
 
 pub struct CustomerChange<'a> {

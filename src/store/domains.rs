@@ -2,7 +2,7 @@
 //! across the whole system.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgExecutor, PgPool, Postgres, QueryBuilder};
+use sqlx::{PgExecutor, PgPool, QueryBuilder};
 use uuid::Uuid;
 
 use super::search;
@@ -32,12 +32,11 @@ pub struct DomainRow {
 
 /// The domain's partner is kept on its row (see the migration `domain_counters`), so
 /// neither reading a domain nor checking its reach joins its customer.
-const SELECT: &str = "SELECT d.id, d.name, d.customer_id, d.partner_id, d.server_profile,
+const COLUMNS: &str = "SELECT d.id, d.name, d.customer_id, d.partner_id, d.server_profile,
         d.account_count, d.alias_count, d.quota_mb_allocated,
         (SELECT t.name FROM domains t WHERE t.id = d.alias_of) AS alias_of,
         d.max_accounts, d.max_aliases, d.max_quota_mb,
-        d.version, d.created_at, d.updated_at
-    FROM domains d";
+        d.version, d.created_at, d.updated_at";
 
 /// Which domains a reach sees: `$1` is the partner, `$2` the customer.
 const IN_REACH: &str =
@@ -92,12 +91,14 @@ pub async fn get(
     name: &str,
 ) -> sqlx::Result<Option<DomainRow>> {
     let (p, c) = reach.filters();
-    sqlx::query_as(&format!("{SELECT} WHERE {IN_REACH} AND d.name = $3"))
-        .bind(p)
-        .bind(c)
-        .bind(name)
-        .fetch_optional(db)
-        .await
+    sqlx::query_as(&format!(
+        "{COLUMNS} FROM domains d WHERE {IN_REACH} AND d.name = $3"
+    ))
+    .bind(p)
+    .bind(c)
+    .bind(name)
+    .fetch_optional(db)
+    .await
 }
 
 /// One page of the domains in reach, by name. Each combination of filters is a
@@ -106,21 +107,30 @@ pub async fn get(
 /// every domain.
 ///
 /// A partner's domains come from the index on `(partner_id, name)`, a customer's from
-/// `(customer_id, name)`. A search (on the name and its Unicode form) asks the term
-/// table first (`store::search`): a few matches are read by id, many by walking the
-/// list in name order.
+/// `(customer_id, name)`. A search (on the name and its Unicode form) goes through
+/// `store::search`.
 pub async fn list(db: &PgPool, reach: Reach, page: &PageRequest) -> sqlx::Result<Vec<DomainRow>> {
-    let mut q = QueryBuilder::<Postgres>::new(SELECT);
-    q.push(" WHERE true");
-    push_reach(&mut q, reach, "d.partner_id", "d.customer_id");
-    if let Some(after) = page.after.as_deref() {
-        q.push(" AND d.name > ").push_bind(after.to_owned());
-    }
-    if !search::narrow(db, &mut q, search::DOMAINS, page).await? {
-        return Ok(Vec::new());
-    }
-    q.push(" ORDER BY d.name LIMIT ").push_bind(page.limit);
-    q.build_query_as().fetch_all(db).await
+    search::page(db, search::DOMAINS, reach, page, |narrow| {
+        let mut q = QueryBuilder::new(COLUMNS);
+        q.push(if narrow.within.is_some() {
+            " FROM (SELECT * FROM domains d WHERE true"
+        } else {
+            " FROM domains d WHERE true"
+        });
+        push_reach(&mut q, reach, "d.partner_id", "d.customer_id");
+        if let Some(after) = page.after.as_deref() {
+            q.push(" AND d.name > ").push_bind(after.to_owned());
+        }
+        if let Some(within) = narrow.within {
+            q.push(" ORDER BY d.name LIMIT ")
+                .push_bind(within)
+                .push(") AS d WHERE true");
+        }
+        narrow.push(&mut q, search::DOMAINS);
+        q.push(" ORDER BY d.name LIMIT ").push_bind(page.limit);
+        q
+    })
+    .await
 }
 
 pub struct DomainChange<'a> {

@@ -153,3 +153,38 @@ async fn a_customer_is_found_by_its_name_and_reference_as_they_are_now() {
     assert_eq!(found("SCHMIDT").await, ["Schmidt Bau"]);
     assert_eq!(found("erp-1").await, ["Schmidt Bau"]);
 }
+
+#[tokio::test]
+async fn a_search_found_in_many_customers_late_in_the_list_pages_through_all_of_them() {
+    let app = TestApp::spawn().await;
+    // 1,100 matches (more than a search reads by key), all after 2,100 customers
+    // without one (more than the admin's walk reads).
+    sqlx::query(
+        "INSERT INTO customers (id, name)
+         SELECT (CASE WHEN i <= 2100 THEN '00000000' ELSE 'ffffffff' END
+                 || '-0000-7000-8000-' || lpad(i::text, 12, '0'))::uuid,
+                CASE WHEN i <= 2100 THEN 'Early ' ELSE 'Late ' END || i
+           FROM generate_series(1, 3200) AS i",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let mut seen = Vec::new();
+    let mut path = "/v1/customers?q=LATE&limit=400".to_owned();
+    loop {
+        let page = app.admin_get_json(&path).await;
+        for c in page["items"].as_array().unwrap() {
+            seen.push(c["id"].as_str().unwrap().to_owned());
+            assert!(c["name"].as_str().unwrap().starts_with("Late "), "{c}");
+        }
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/v1/customers?q=LATE&limit=400&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 1100);
+    assert!(
+        seen.windows(2).all(|w| w[0] < w[1]),
+        "in id order, each once"
+    );
+}
