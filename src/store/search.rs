@@ -141,9 +141,12 @@ where
             if rows.len() as i64 >= page.limit {
                 return Ok(rows);
             }
-            let keys = Some(first_keys(db, list, text, page.after.as_deref(), page.limit).await?);
+            let keys = first_keys(db, list, text, page.after.as_deref(), page.limit).await?;
+            if keys.is_empty() {
+                return Ok(Vec::new());
+            }
             fetch(Narrow {
-                keys,
+                keys: Some(keys),
                 contains: None,
                 within: None,
             })
@@ -161,7 +164,7 @@ where
 }
 
 /// What the term table knows of a search.
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 enum Hits {
     /// The keys of the rows that contain the text, at most [`FEW`] (for a text longer
     /// than [`TERM_CHARS`]: of at most these rows).
