@@ -74,7 +74,7 @@ impl Application {
         let app_handle = state.clone().into_inner();
         let metrics = web::Data::new(Metrics::new()?);
         let route_table = web::Data::new(fallback::RouteTable::from_openapi(&spec));
-        let route_roles = web::Data::new(RouteRoles::from_openapi(&spec));
+        let route_roles = web::Data::new(RouteRoles::from_openapi(&spec)?);
 
         let workers = settings.workers;
         let server = HttpServer::new(move || {

@@ -7,6 +7,7 @@ use crate::domain::routing::Destinations;
 use crate::domain::{Caller, DomainName, MailAddress};
 use crate::store;
 use crate::store::aliases::{AliasChange, AliasRow};
+use crate::store::reach::Reached;
 
 pub struct NewAlias {
     pub address: MailAddress,
@@ -25,7 +26,7 @@ pub struct Change {
 }
 
 /// The alias at this address within the caller's reach.
-pub async fn find(app: &App, caller: &Caller, address: &MailAddress) -> Result<AliasRow> {
+pub async fn find(app: &App, caller: &Caller, address: &MailAddress) -> Result<Reached<AliasRow>> {
     store::aliases::get(
         &app.pool,
         caller.reach,
@@ -48,10 +49,11 @@ fn not_to_itself(address: &MailAddress, destinations: &Destinations) -> Result<(
     Ok(())
 }
 
-async fn reread(db: &mut sqlx::PgConnection, id: uuid::Uuid) -> Result<AliasRow> {
-    store::aliases::get_by_id(db, id)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("alias {id} vanished within its transaction").into())
+/// The alias a write just changed, as the writer sees it within its transaction.
+async fn reread(db: &mut sqlx::PgConnection, caller: &Caller, id: uuid::Uuid) -> Result<AliasRow> {
+    let row = store::aliases::get_by_id(db, caller.reach, id).await?;
+    let row = row.ok_or_else(|| anyhow::anyhow!("alias {id} vanished within its transaction"))?;
+    Ok(row.into_inner())
 }
 
 fn event<'a>(caller: &'a Caller, action: &'a str, row: &'a AliasRow) -> store::audit::NewEvent<'a> {
@@ -80,7 +82,7 @@ pub async fn create(app: &App, caller: &Caller, command: NewAlias) -> Result<Ali
         description: command.description.as_deref(),
     };
     let id = store::aliases::insert(write.db(), &new).await?;
-    let row = reread(write.db(), id).await?;
+    let row = reread(write.db(), caller, id).await?;
     routing::ensure_no_loop(write.db(), caller.reach, &row.address, "destinations").await?;
     let mut event = event(caller, "alias.created", &row);
     event.details = serde_json::json!({ "destinations": row.destinations, "active": row.active });
@@ -98,7 +100,7 @@ pub async fn list(
     paging: &Paging,
 ) -> Result<Page<AliasRow>> {
     let domain = domains::find(app, caller, domain).await?;
-    let rows = store::aliases::list(&app.pool, domain.id, &paging.into()).await?;
+    let rows = store::aliases::list(&app.pool, &domain, &paging.into()).await?;
     Ok(Page::from_rows(rows, paging, |r| r.local_part.clone()))
 }
 
@@ -130,7 +132,7 @@ pub async fn update(
     if !store::aliases::update(write.db(), current.id, &stored, expected).await? {
         return Err(Error::PreconditionFailed);
     }
-    let row = reread(write.db(), current.id).await?;
+    let row = reread(write.db(), caller, current.id).await?;
     routing::ensure_no_loop(write.db(), caller.reach, &row.address, "destinations").await?;
     let mut event = event(caller, "alias.updated", &row);
     event.details = serde_json::json!({ "destinations": destinations, "active": change.active });

@@ -103,7 +103,13 @@ async fn owner(app: &App, caller: &Caller, key: &NewKey) -> Result<(Option<Uuid>
             let partner = match (caller.reach, key.partner_id) {
                 (Reach::Partner(own), None) => own,
                 (Reach::Partner(own), Some(p)) if p == own => own,
-                (Reach::All, Some(p)) if store::partners::get(&app.pool, p).await?.is_some() => p,
+                (Reach::All, Some(p))
+                    if store::partners::get(&app.pool, caller.reach, p)
+                        .await?
+                        .is_some() =>
+                {
+                    p
+                }
                 (_, None) => return Err(required("partner_id", "partner")),
                 _ => return Err(unknown("partner_id", "partner")),
             };

@@ -86,7 +86,7 @@ pub async fn list(
     address: &MailAddress,
 ) -> Result<Vec<AppPasswordRow>> {
     let account = accounts::find(app, caller, address).await?;
-    Ok(store::app_passwords::list(&app.pool, account.id).await?)
+    Ok(store::app_passwords::list(&app.pool, &account).await?)
 }
 
 /// Revokes an app password: it stops working at once, and the account's open

@@ -10,7 +10,7 @@ use crate::store::domains::DomainRow;
 
 pub async fn find(app: &App, caller: &Caller, domain: &DomainName) -> Result<CatchAllRow> {
     let domain = domains::find(app, caller, domain).await?;
-    store::catch_alls::get(&app.pool, domain.id)
+    store::catch_alls::get(&app.pool, &domain)
         .await?
         .ok_or_else(|| Error::not_found("catch-all"))
 }
@@ -41,9 +41,7 @@ pub async fn put(
     let mut write = Write::begin(app, &[]).await?;
     // The lock refuses alias domains, whose catch-all is their target's.
     routing::claim(write.db(), &domain, Claim::Quota { extra_mb: 0 }).await?;
-    let existed = store::catch_alls::get(write.db(), domain.id)
-        .await?
-        .is_some();
+    let existed = store::catch_alls::get(write.db(), &domain).await?.is_some();
     if expected.is_some() && !existed {
         return Err(Error::PreconditionFailed);
     }

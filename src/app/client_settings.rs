@@ -21,7 +21,7 @@ async fn account_and_profile(
 ) -> Result<(AccountRow, Arc<ServerProfile>)> {
     let account = accounts::find_live_cached(app, caller, address).await?;
     let profile = profile_of(app, &account.domain)?;
-    Ok((account, profile))
+    Ok((account.into_inner(), profile))
 }
 
 fn profile_of(app: &App, domain: &str) -> Result<Arc<ServerProfile>> {

@@ -5,10 +5,11 @@ use uuid::Uuid;
 
 use super::{audit, App, Error, Result, Write};
 use crate::domain::paging::{Page, Paging};
-use crate::domain::{Caller, Reach, Role};
+use crate::domain::{Caller, Reach};
 use crate::store;
 use crate::store::customers::{CustomerChange, CustomerRow};
 use crate::store::notify::{Topic, Touch};
+use crate::store::reach::Reached;
 
 pub struct NewCustomer {
     pub name: String,
@@ -24,7 +25,7 @@ pub struct Change {
     pub external_ref: Option<Option<String>>,
 }
 
-pub async fn find(app: &App, caller: &Caller, id: Uuid) -> Result<CustomerRow> {
+pub async fn find(app: &App, caller: &Caller, id: Uuid) -> Result<Reached<CustomerRow>> {
     store::customers::get(&app.pool, caller.reach, id)
         .await?
         .ok_or_else(|| Error::not_found("customer"))
@@ -46,11 +47,13 @@ fn owner(caller: &Caller, requested: Option<Uuid>) -> Result<Option<Uuid>> {
 
 #[tracing::instrument(skip_all)]
 pub async fn create(app: &App, caller: &Caller, command: NewCustomer) -> Result<CustomerRow> {
-    caller.require(&[Role::Admin, Role::Partner])?;
     let partner_id = owner(caller, command.partner_id)?;
     let mut write = Write::begin(app, &[]).await?;
     if let Some(p) = partner_id {
-        if store::partners::get(write.db(), p).await?.is_none() {
+        if store::partners::get(write.db(), caller.reach, p)
+            .await?
+            .is_none()
+        {
             return Err(Error::field(
                 "partner_id",
                 "unknown",
@@ -87,7 +90,6 @@ pub async fn update(
     change: Change,
     expected: Option<i32>,
 ) -> Result<CustomerRow> {
-    caller.require(&[Role::Admin, Role::Partner])?;
     let mut write = Write::begin(app, &[]).await?;
     let current = store::customers::get(write.db(), caller.reach, id)
         .await?
@@ -109,13 +111,12 @@ pub async fn update(
     event.customer_id = Some(id);
     write.record(&event).await?;
     write.commit().await?;
-    Ok(row)
+    Ok(row.into_inner())
 }
 
 /// Deletes a customer that has no domains left (its keys go with it).
 #[tracing::instrument(skip_all, fields(customer = %id))]
 pub async fn delete(app: &App, caller: &Caller, id: Uuid) -> Result<()> {
-    caller.require(&[Role::Admin, Role::Partner])?;
     let mut write = Write::begin(app, &[Touch::all(Topic::Keys)]).await?;
     let current = store::customers::get(write.db(), caller.reach, id)
         .await?

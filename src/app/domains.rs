@@ -5,10 +5,11 @@ use uuid::Uuid;
 
 use super::{audit, routing, App, Error, Result, Write};
 use crate::domain::paging::{Page, Paging};
-use crate::domain::{Caller, DomainName, Reach, Role};
+use crate::domain::{Caller, DomainName, Reach};
 use crate::store;
 use crate::store::domains::{DomainChange, DomainRow};
 use crate::store::notify::Touch;
+use crate::store::reach::Reached;
 
 pub const DEFAULT_PROFILE: &str = "default";
 
@@ -40,7 +41,7 @@ impl Change {
 }
 
 /// The domain with this name within the caller's reach.
-pub async fn find(app: &App, caller: &Caller, name: &DomainName) -> Result<DomainRow> {
+pub async fn find(app: &App, caller: &Caller, name: &DomainName) -> Result<Reached<DomainRow>> {
     store::domains::get(&app.pool, caller.reach, name.as_str())
         .await?
         .ok_or_else(|| Error::not_found("domain"))
@@ -58,14 +59,16 @@ async fn customer_in_reach(app: &App, reach: Reach, id: Uuid) -> Result<()> {
     }
 }
 
-async fn reread(db: &mut sqlx::PgConnection, name: &str) -> Result<DomainRow> {
-    store::domains::get(db, Reach::All, name)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("domain {name} vanished within its transaction").into())
+/// The domain a write just changed, as the writer sees it within its transaction.
+async fn reread(db: &mut sqlx::PgConnection, caller: &Caller, name: &str) -> Result<DomainRow> {
+    let row = store::domains::get(db, caller.reach, name).await?;
+    let row =
+        row.ok_or_else(|| anyhow::anyhow!("domain {name} vanished within its transaction"))?;
+    Ok(row.into_inner())
 }
 
 /// The target of a new alias domain: a hosted domain in reach, not an alias itself.
-async fn alias_target(app: &App, caller: &Caller, name: &DomainName) -> Result<DomainRow> {
+async fn alias_target(app: &App, caller: &Caller, name: &DomainName) -> Result<Reached<DomainRow>> {
     let unknown = || Error::field("alias_of", "unknown", "no hosted domain with this name");
     let target = find(app, caller, name).await.map_err(|e| match e {
         Error::NotFound(_) => unknown(),
@@ -138,7 +141,7 @@ pub async fn create(app: &App, caller: &Caller, command: NewDomain) -> Result<Do
             routing::ensure_no_loop(write.db(), caller.reach, &source, "alias_of").await?;
         }
     }
-    let row = reread(write.db(), name).await?;
+    let row = reread(write.db(), caller, name).await?;
     let mut event = audit::by(caller, "domain.created");
     event.partner_id = row.partner_id;
     event.customer_id = Some(customer_id);
@@ -165,7 +168,6 @@ pub async fn update(
     change: Change,
     expected: Option<i32>,
 ) -> Result<DomainRow> {
-    caller.require(&[Role::Admin, Role::Partner])?;
     let current = find(app, caller, name).await?;
     if let Some(c) = change.customer_id {
         customer_in_reach(app, caller.reach, c).await?;
@@ -206,7 +208,7 @@ pub async fn update(
     if let Some(c) = change.customer_id {
         store::domains::move_alias_domains(write.db(), current.id, c).await?;
     }
-    let row = reread(write.db(), &current.name).await?;
+    let row = reread(write.db(), caller, &current.name).await?;
     let mut event = audit::by(caller, "domain.updated");
     event.partner_id = row.partner_id;
     event.customer_id = Some(row.customer_id);

@@ -41,7 +41,10 @@ async fn run_once(app: &App) {
     if let Err(e) = store::kicks::prune(&app.pool, app.doveadm.is_none()).await {
         tracing::warn!(error = %e, "pruning session kicks failed");
     }
-    if let Err(e) = store::webhooks::prune_delivered(&app.pool, store::webhooks::KEEP_DAYS).await {
+    if let Err(e) =
+        store::webhook_deliveries::prune_delivered(&app.pool, store::webhook_deliveries::KEEP_DAYS)
+            .await
+    {
         tracing::warn!(error = %e, "pruning delivered webhooks failed");
     }
 }

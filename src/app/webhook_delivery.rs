@@ -22,7 +22,7 @@ use uuid::Uuid;
 use super::{events, App, Result};
 use crate::domain::webhook::EventTypes;
 use crate::store;
-use crate::store::webhooks::{Attempt, NewDelivery, Take};
+use crate::store::webhook_deliveries::{Attempt, NewDelivery, Take};
 
 /// Subscriptions brought up to date per transaction, and events read per subscription.
 const SUBSCRIPTIONS_PER_TX: i64 = 20;
@@ -65,7 +65,7 @@ pub async fn fan_out(app: &App) -> Result<usize> {
     let mut written = 0;
     loop {
         let mut tx = app.pool.begin().await?;
-        let behind = store::webhooks::lock_behind(&mut tx, SUBSCRIPTIONS_PER_TX).await?;
+        let behind = store::webhook_deliveries::lock_behind(&mut tx, SUBSCRIPTIONS_PER_TX).await?;
         for sub in &behind {
             let cursor = (sub.cursor_txid.parse::<u64>().unwrap_or(0), sub.cursor_id);
             let rows =
@@ -91,8 +91,9 @@ pub async fn fan_out(app: &App) -> Result<usize> {
                 last = head;
             }
             written += owed.len();
-            store::webhooks::insert_deliveries(&mut tx, sub.id, &owed).await?;
-            store::webhooks::advance(&mut tx, sub.id, &last.0.to_string(), last.1).await?;
+            store::webhook_deliveries::insert_deliveries(&mut tx, sub.id, &owed).await?;
+            store::webhook_deliveries::advance(&mut tx, sub.id, &last.0.to_string(), last.1)
+                .await?;
         }
         tx.commit().await?;
         if (behind.len() as i64) < SUBSCRIPTIONS_PER_TX {
@@ -157,7 +158,7 @@ pub async fn send_due(app: &Arc<App>, slots: &Slots) -> Result<usize> {
         busy: &busy,
         lease_secs: lease_secs(app.settings.webhook_timeout_ms),
     };
-    let due = store::webhooks::take_due(&app.pool, &take).await?;
+    let due = store::webhook_deliveries::take_due(&app.pool, &take).await?;
     let taken = due.len();
     for attempt in due {
         let Ok(slot) = slots.all.clone().try_acquire_owned() else {
@@ -197,14 +198,14 @@ async fn send(app: &App, attempt: Attempt) -> Result<()> {
         .await;
     match outcome {
         Ok(status) => {
-            store::webhooks::mark_delivered(&app.pool, attempt.id, status).await?;
+            store::webhook_deliveries::mark_delivered(&app.pool, attempt.id, status).await?;
         }
         Err(failure) => {
             tracing::info!(delivery = attempt.id, webhook = %attempt.webhook_id,
                 attempts = attempt.attempts + 1, error = %failure.error, "webhook attempt failed");
             let wait = retry_wait(app.settings.webhook_retry_ms, attempt.attempts);
             let give_up = app.settings.webhook_give_up_secs as f64;
-            let gave_up = store::webhooks::mark_failed(
+            let gave_up = store::webhook_deliveries::mark_failed(
                 &app.pool,
                 attempt.id,
                 failure.status,
@@ -231,7 +232,9 @@ async fn switch_off(app: &App, attempt: &Attempt, error: &str) -> Result<()> {
         attempt.event_id
     );
     let mut tx = app.pool.begin().await?;
-    if let Some(row) = store::webhooks::disable(&mut *tx, attempt.webhook_id, &reason).await? {
+    if let Some(row) =
+        store::webhook_deliveries::disable(&mut *tx, attempt.webhook_id, &reason).await?
+    {
         tracing::warn!(webhook = %row.id, %reason, "webhook switched off");
         let event = store::audit::NewEvent {
             action: "webhook.disabled",
@@ -249,7 +252,7 @@ async fn switch_off(app: &App, attempt: &Attempt, error: &str) -> Result<()> {
 
 /// Deliveries still owed to active subscriptions, for `/metrics`.
 pub async fn pending(app: &App) -> Result<i64> {
-    Ok(store::webhooks::pending(&app.pool).await?)
+    Ok(store::webhook_deliveries::pending(&app.pool).await?)
 }
 
 /// The wait before the next attempt: the base, doubled with each attempt, at most an

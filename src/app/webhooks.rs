@@ -15,7 +15,9 @@ use crate::domain::paging::{Page, Paging};
 use crate::domain::webhook::{self, EventTypes};
 use crate::domain::Caller;
 use crate::store;
-use crate::store::webhooks::{DeliveryRow, WebhookChange, WebhookRow};
+use crate::store::reach::Reached;
+use crate::store::webhook_deliveries::DeliveryRow;
+use crate::store::webhooks::{WebhookChange, WebhookRow};
 
 /// How long creating a subscription waits for DNS before it trusts the check made at
 /// each delivery.
@@ -87,7 +89,7 @@ fn event<'a>(caller: &'a Caller, action: &'a str, row: &WebhookRow) -> store::au
 #[tracing::instrument(skip_all)]
 pub async fn create(app: &App, caller: &Caller, command: NewWebhook) -> Result<Created> {
     check_receiver(app, &command.url).await?;
-    let (partner_id, customer_id) = caller.reach.filters();
+    let (partner_id, customer_id) = caller.reach.owner_ids();
     let secret = webhook::new_secret();
     let mut write = Write::begin(app, &[]).await?;
     store::webhooks::lock_owner(write.db(), partner_id, customer_id).await?;
@@ -116,7 +118,7 @@ pub async fn create(app: &App, caller: &Caller, command: NewWebhook) -> Result<C
     })
 }
 
-pub async fn find(app: &App, caller: &Caller, id: Uuid) -> Result<WebhookRow> {
+pub async fn find(app: &App, caller: &Caller, id: Uuid) -> Result<Reached<WebhookRow>> {
     store::webhooks::get(&app.pool, caller.reach, id)
         .await?
         .ok_or_else(|| Error::not_found("webhook"))
@@ -161,7 +163,7 @@ pub async fn update(
         .record(&event(caller, "webhook.updated", &row))
         .await?;
     write.commit().await?;
-    Ok(row)
+    Ok(row.into_inner())
 }
 
 #[tracing::instrument(skip_all, fields(webhook = %id))]
@@ -186,6 +188,7 @@ pub async fn deliveries(
     paging: &Paging,
 ) -> Result<Page<DeliveryRow>> {
     let webhook = find(app, caller, id).await?;
-    let rows = store::webhooks::deliveries(&app.pool, webhook.id, pending, &paging.into()).await?;
+    let rows =
+        store::webhook_deliveries::deliveries(&app.pool, &webhook, pending, &paging.into()).await?;
     Ok(Page::from_rows(rows, paging, |r| r.id.to_string()))
 }

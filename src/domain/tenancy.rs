@@ -56,8 +56,9 @@ impl Reach {
         }
     }
 
-    /// The `(partner_id, customer_id)` filter pair that store queries bind.
-    pub fn filters(self) -> (Option<Uuid>, Option<Uuid>) {
+    /// The `(partner_id, customer_id)` that a row owned by this caller names
+    /// (a webhook subscription, an API key).
+    pub fn owner_ids(self) -> (Option<Uuid>, Option<Uuid>) {
         match self {
             Reach::All => (None, None),
             Reach::Partner(p) => (Some(p), None),

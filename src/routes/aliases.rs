@@ -164,7 +164,7 @@ fn location(row: &AliasRow) -> String {
 }
 
 /// Create an alias.
-#[utoipa::path(operation_id = "createAlias", tag = "aliases", security(("api_key" = [])), params(("domain" = String, Path)), request_body = CreateAlias,
+#[utoipa::path(operation_id = "createAlias", tag = "aliases", security(("api_key" = ["admin", "partner", "customer"])), params(("domain" = String, Path)), request_body = CreateAlias,
     responses((status = 201, body = Alias, description = "Created", headers(("Location" = String), ("ETag" = String))),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such domain in reach"),
               (status = 409, body = crate::error::Problem, content_type = "application/problem+json",
@@ -186,7 +186,7 @@ async fn create(
 }
 
 /// List a domain's aliases, by local part.
-#[utoipa::path(operation_id = "listAliases", tag = "aliases", security(("api_key" = [])), params(("domain" = String, Path), ListAliases),
+#[utoipa::path(operation_id = "listAliases", tag = "aliases", security(("api_key" = ["admin", "partner", "customer"])), params(("domain" = String, Path), ListAliases),
     responses((status = 200, body = Page<Alias>, description = "One page"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such domain in reach")))]
 #[get("/v1/domains/{domain}/aliases")]
@@ -203,7 +203,7 @@ async fn list(
 }
 
 /// Show an alias.
-#[utoipa::path(operation_id = "getAlias", tag = "aliases", security(("api_key" = [])), params(("address" = String, Path)),
+#[utoipa::path(operation_id = "getAlias", tag = "aliases", security(("api_key" = ["admin", "partner", "customer"])), params(("address" = String, Path)),
     responses((status = 200, body = Alias, description = "The alias", headers(("ETag" = String))),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such alias in reach")))]
 #[get("/v1/aliases/{address}")]
@@ -213,11 +213,15 @@ async fn show(
     address: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let row = use_case::find(&app, &caller, &alias_path(&address)?).await?;
-    Ok(with_etag(StatusCode::OK, row.version, &Alias::from(row)))
+    Ok(with_etag(
+        StatusCode::OK,
+        row.version,
+        &Alias::from(row.into_inner()),
+    ))
 }
 
 /// Change an alias's destinations, state or description; honours `If-Match`.
-#[utoipa::path(operation_id = "updateAlias", tag = "aliases", security(("api_key" = [])), params(("address" = String, Path), ("If-Match" = Option<String>, Header)),
+#[utoipa::path(operation_id = "updateAlias", tag = "aliases", security(("api_key" = ["admin", "partner", "customer"])), params(("address" = String, Path), ("If-Match" = Option<String>, Header)),
     request_body = UpdateAlias,
     responses((status = 200, body = Alias, description = "Updated", headers(("ETag" = String))),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such alias in reach"),
@@ -238,7 +242,7 @@ async fn update(
 }
 
 /// Delete an alias.
-#[utoipa::path(operation_id = "deleteAlias", tag = "aliases", security(("api_key" = [])), params(("address" = String, Path)),
+#[utoipa::path(operation_id = "deleteAlias", tag = "aliases", security(("api_key" = ["admin", "partner", "customer"])), params(("address" = String, Path)),
     responses((status = 204, description = "Deleted"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such alias in reach")))]
 #[delete("/v1/aliases/{address}")]

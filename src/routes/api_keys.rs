@@ -92,7 +92,7 @@ pub struct ListApiKeys {
 }
 
 /// Create an API key (shown once).
-#[utoipa::path(operation_id = "createApiKey", tag = "api-keys", security(("api_key" = [])), request_body = CreateApiKey,
+#[utoipa::path(operation_id = "createApiKey", tag = "api-keys", security(("api_key" = ["admin", "partner", "customer"])), request_body = CreateApiKey,
     responses((status = 201, body = CreatedApiKey, description = "Created; the response holds the only copy of the key")))]
 #[post("/v1/api-keys")]
 async fn create(
@@ -126,7 +126,7 @@ async fn create(
 }
 
 /// List the API keys in reach (never the keys themselves).
-#[utoipa::path(operation_id = "listApiKeys", tag = "api-keys", security(("api_key" = [])), params(ListApiKeys),
+#[utoipa::path(operation_id = "listApiKeys", tag = "api-keys", security(("api_key" = ["admin", "partner", "customer"])), params(ListApiKeys),
     responses((status = 200, body = Page<ApiKey>, description = "One page")))]
 #[get("/v1/api-keys")]
 async fn list(
@@ -141,7 +141,7 @@ async fn list(
 }
 
 /// Revoke an API key; revoking it again is harmless.
-#[utoipa::path(operation_id = "revokeApiKey", tag = "api-keys", security(("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(operation_id = "revokeApiKey", tag = "api-keys", security(("api_key" = ["admin", "partner", "customer"])), params(("id" = Uuid, Path)),
     responses((status = 204, description = "Revoked"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such key in reach")))]
 #[delete("/v1/api-keys/{id}")]

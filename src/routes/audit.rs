@@ -92,7 +92,7 @@ impl TryFrom<&ListEvents> for Filter {
 }
 
 /// List audit events in reach, newest first.
-#[utoipa::path(operation_id = "listAuditEvents", tag = "audit", security(("api_key" = [])), params(ListEvents),
+#[utoipa::path(operation_id = "listAuditEvents", tag = "audit", security(("api_key" = ["admin", "partner", "customer"])), params(ListEvents),
     responses((status = 200, body = Page<AuditEvent>, description = "One page")))]
 #[get("/v1/audit-events")]
 async fn list(

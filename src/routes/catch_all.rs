@@ -48,7 +48,7 @@ pub struct SetCatchAll {
 }
 
 /// Show a domain's catch-all.
-#[utoipa::path(operation_id = "getCatchAll", tag = "aliases", security(("api_key" = [])), params(("domain" = String, Path)),
+#[utoipa::path(operation_id = "getCatchAll", tag = "aliases", security(("api_key" = ["admin", "partner", "customer"])), params(("domain" = String, Path)),
     responses((status = 200, body = CatchAll, description = "The catch-all", headers(("ETag" = String))),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such domain in reach, or it has no catch-all")))]
 #[get("/v1/domains/{domain}/catch-all")]
@@ -63,7 +63,7 @@ async fn show(
 
 /// Set or replace a domain's catch-all; honours `If-Match` (a catch-all that does
 /// not exist matches no tag). Not for alias domains: theirs is their target's.
-#[utoipa::path(operation_id = "setCatchAll", tag = "aliases", security(("api_key" = [])), params(("domain" = String, Path), ("If-Match" = Option<String>, Header)),
+#[utoipa::path(operation_id = "setCatchAll", tag = "aliases", security(("api_key" = ["admin", "partner", "customer"])), params(("domain" = String, Path), ("If-Match" = Option<String>, Header)),
     request_body = SetCatchAll,
     responses((status = 200, body = CatchAll, description = "Replaced", headers(("ETag" = String))),
               (status = 201, body = CatchAll, description = "Created", headers(("ETag" = String))),
@@ -95,7 +95,7 @@ async fn replace(
 }
 
 /// Remove a domain's catch-all; removing none changes nothing (`204`).
-#[utoipa::path(operation_id = "deleteCatchAll", tag = "aliases", security(("api_key" = [])), params(("domain" = String, Path)),
+#[utoipa::path(operation_id = "deleteCatchAll", tag = "aliases", security(("api_key" = ["admin", "partner", "customer"])), params(("domain" = String, Path)),
     responses((status = 204, description = "Removed"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such domain in reach")))]
 #[delete("/v1/domains/{domain}/catch-all")]

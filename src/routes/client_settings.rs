@@ -40,7 +40,7 @@ pub struct DnsQuery {
 }
 
 /// Mail-client settings and connection guidance for an account.
-#[utoipa::path(operation_id = "getClientSettings", tag = "client-settings", security(("api_key" = [])), params(("address" = String, Path), SettingsQuery,
+#[utoipa::path(operation_id = "getClientSettings", tag = "client-settings", security(("api_key" = ["admin", "partner", "customer"])), params(("address" = String, Path), SettingsQuery,
         ("Accept-Language" = Option<String>, Header)),
     responses((status = 200, body = ClientSettings, description = "Settings for the account's enabled protocols, best first"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such account in reach"),
@@ -64,7 +64,7 @@ async fn settings(
 }
 
 /// An Apple configuration profile for the account (IMAP + SMTP).
-#[utoipa::path(operation_id = "getAccountAppleProfile", tag = "client-settings", security(("api_key" = [])), params(("address" = String, Path)),
+#[utoipa::path(operation_id = "getAccountAppleProfile", tag = "client-settings", security(("api_key" = ["admin", "partner", "customer"])), params(("address" = String, Path)),
     responses((status = 200, content_type = "application/x-apple-aspen-config", body = String, description = "A .mobileconfig property list"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such account in reach"),
               (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "The account is deleted, or the profile offers no encrypted IMAP and SMTP")))]
@@ -80,7 +80,7 @@ async fn apple_profile(
 }
 
 /// The DNS records the domain's zone should hold for mail and auto-configuration.
-#[utoipa::path(operation_id = "listDnsRecords", tag = "client-settings", security(("api_key" = [])), params(("domain" = String, Path), DnsQuery),
+#[utoipa::path(operation_id = "listDnsRecords", tag = "client-settings", security(("api_key" = ["admin", "partner", "customer"])), params(("domain" = String, Path), DnsQuery),
     responses((status = 200, description = "As JSON; `?format=zone` gives a zone-file snippet as text/plain",
                 content((Vec<Record> = "application/json"), (String = "text/plain"))),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such domain in reach")))]

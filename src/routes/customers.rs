@@ -136,7 +136,7 @@ async fn create(
 }
 
 /// List the customers in reach.
-#[utoipa::path(operation_id = "listCustomers", tag = "customers", security(("api_key" = [])), params(ListCustomers),
+#[utoipa::path(operation_id = "listCustomers", tag = "customers", security(("api_key" = ["admin", "partner", "customer"])), params(ListCustomers),
     responses((status = 200, body = Page<Customer>, description = "One page")))]
 #[get("/v1/customers")]
 async fn list(
@@ -151,7 +151,7 @@ async fn list(
 }
 
 /// Show a customer.
-#[utoipa::path(operation_id = "getCustomer", tag = "customers", security(("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(operation_id = "getCustomer", tag = "customers", security(("api_key" = ["admin", "partner", "customer"])), params(("id" = Uuid, Path)),
     responses((status = 200, body = Customer, description = "The customer", headers(("ETag" = String))),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such customer in reach")))]
 #[get("/v1/customers/{id}")]
@@ -161,7 +161,11 @@ async fn show(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let row = use_case::find(&app, &caller, path::id(&id, "customer")?).await?;
-    Ok(with_etag(StatusCode::OK, row.version, &Customer::from(row)))
+    Ok(with_etag(
+        StatusCode::OK,
+        row.version,
+        &Customer::from(row.into_inner()),
+    ))
 }
 
 /// Change a customer; honours `If-Match`.

@@ -196,7 +196,7 @@ pub struct ListDomains {
 }
 
 /// Add a domain.
-#[utoipa::path(operation_id = "createDomain", tag = "domains", security(("api_key" = [])), request_body = CreateDomain,
+#[utoipa::path(operation_id = "createDomain", tag = "domains", security(("api_key" = ["admin", "partner", "customer"])), request_body = CreateDomain,
     responses((status = 201, body = Domain, description = "Created"),
               (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "The domain is already hosted")))]
 #[post("/v1/domains")]
@@ -212,7 +212,7 @@ async fn create(
 }
 
 /// List the domains in reach, by name.
-#[utoipa::path(operation_id = "listDomains", tag = "domains", security(("api_key" = [])), params(ListDomains),
+#[utoipa::path(operation_id = "listDomains", tag = "domains", security(("api_key" = ["admin", "partner", "customer"])), params(ListDomains),
     responses((status = 200, body = Page<Domain>, description = "One page")))]
 #[get("/v1/domains")]
 async fn list(
@@ -227,7 +227,7 @@ async fn list(
 }
 
 /// Show a domain (Unicode or A-label in the path).
-#[utoipa::path(operation_id = "getDomain", tag = "domains", security(("api_key" = [])), params(("domain" = String, Path)),
+#[utoipa::path(operation_id = "getDomain", tag = "domains", security(("api_key" = ["admin", "partner", "customer"])), params(("domain" = String, Path)),
     responses((status = 200, body = Domain, description = "The domain", headers(("ETag" = String))),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such domain in reach")))]
 #[get("/v1/domains/{domain}")]
@@ -237,7 +237,11 @@ async fn show(
     domain: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let row = use_case::find(&app, &caller, &path::domain(&domain)?).await?;
-    Ok(with_etag(StatusCode::OK, row.version, &Domain::from(row)))
+    Ok(with_etag(
+        StatusCode::OK,
+        row.version,
+        &Domain::from(row.into_inner()),
+    ))
 }
 
 /// Change a domain's server profile, owner or package limits (admin and partner
@@ -264,7 +268,7 @@ async fn update(
 
 /// Delete a domain without live accounts. Deleted accounts still in their retention
 /// period are purged with it.
-#[utoipa::path(operation_id = "deleteDomain", tag = "domains", security(("api_key" = [])), params(("domain" = String, Path)),
+#[utoipa::path(operation_id = "deleteDomain", tag = "domains", security(("api_key" = ["admin", "partner", "customer"])), params(("domain" = String, Path)),
     responses((status = 204, description = "Deleted"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such domain in reach"),
               (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "The domain still has accounts, or alias domains point to it")))]

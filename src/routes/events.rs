@@ -42,7 +42,7 @@ pub struct FeedQuery {
 /// event once, even while writes commit out of order on several instances (an event
 /// appears once every transaction older than it, on the whole PostgreSQL cluster, has
 /// ended).
-#[utoipa::path(operation_id = "listEvents", tag = "audit", security(("api_key" = [])), params(FeedQuery),
+#[utoipa::path(operation_id = "listEvents", tag = "audit", security(("api_key" = ["admin", "partner", "customer"])), params(FeedQuery),
     responses((status = 200, body = Feed, description = "The next events")))]
 #[get("/v1/events")]
 async fn feed(

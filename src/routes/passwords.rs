@@ -54,7 +54,7 @@ async fn show_policy(app: web::Data<App>) -> HttpResponse {
 }
 
 /// Set an account's password (Control Panel, partners).
-#[utoipa::path(operation_id = "setPassword", tag = "passwords", security(("api_key" = [])), params(("address" = String, Path)), request_body = SetPassword,
+#[utoipa::path(operation_id = "setPassword", tag = "passwords", security(("api_key" = ["admin", "partner", "customer"])), params(("address" = String, Path)), request_body = SetPassword,
     responses((status = 204, description = "Set; IMAP, POP3 and SMTP logins use it at once"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such account in reach"),
               (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "The account is deleted, or its password changed meanwhile"),

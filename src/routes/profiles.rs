@@ -93,7 +93,7 @@ async fn create(
 }
 
 /// List the server profiles.
-#[utoipa::path(operation_id = "listServerProfiles", tag = "server-profiles", security(("api_key" = [])),
+#[utoipa::path(operation_id = "listServerProfiles", tag = "server-profiles", security(("api_key" = ["admin", "partner", "customer"])),
     responses((status = 200, body = Page<Profile>, description = "All profiles (there are few; one page)")))]
 #[get("/v1/server-profiles")]
 async fn list(app: web::Data<App>, _caller: Caller) -> Result<HttpResponse, ApiError> {
@@ -102,7 +102,7 @@ async fn list(app: web::Data<App>, _caller: Caller) -> Result<HttpResponse, ApiE
 }
 
 /// Show a server profile.
-#[utoipa::path(operation_id = "getServerProfile", tag = "server-profiles", security(("api_key" = [])), params(("name" = String, Path)),
+#[utoipa::path(operation_id = "getServerProfile", tag = "server-profiles", security(("api_key" = ["admin", "partner", "customer"])), params(("name" = String, Path)),
     responses((status = 200, body = Profile, description = "The profile", headers(("ETag" = String))),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such profile")))]
 #[get("/v1/server-profiles/{name}")]

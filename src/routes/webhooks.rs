@@ -19,7 +19,8 @@ use crate::domain::webhook::{parse_url, EventTypes};
 use crate::domain::{Caller, FieldError};
 use crate::error::ApiError;
 use crate::extract::{etag, if_match, Json, Query};
-use crate::store::webhooks::{DeliveryRow, WebhookRow};
+use crate::store::webhook_deliveries::DeliveryRow;
+use crate::store::webhooks::WebhookRow;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create)
@@ -160,7 +161,7 @@ pub struct ListWebhooks {
 }
 
 /// Create a webhook subscription; its signing secret is shown once.
-#[utoipa::path(operation_id = "createWebhook", tag = "webhooks", security(("api_key" = [])), request_body = CreateWebhook,
+#[utoipa::path(operation_id = "createWebhook", tag = "webhooks", security(("api_key" = ["admin", "partner", "customer"])), request_body = CreateWebhook,
     responses((status = 201, body = CreatedWebhook, description = "Created; the response holds the only copy of the signing secret", headers(("Location" = String), ("ETag" = String))),
               (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "The owner has the most subscriptions allowed (`limit_reached`)"),
               (status = 422, body = crate::error::Problem, content_type = "application/problem+json",
@@ -187,7 +188,7 @@ async fn create(
 }
 
 /// List the webhook subscriptions in reach.
-#[utoipa::path(operation_id = "listWebhooks", tag = "webhooks", security(("api_key" = [])), params(ListWebhooks),
+#[utoipa::path(operation_id = "listWebhooks", tag = "webhooks", security(("api_key" = ["admin", "partner", "customer"])), params(ListWebhooks),
     responses((status = 200, body = Page<Webhook>, description = "One page")))]
 #[get("/v1/webhooks")]
 async fn list(
@@ -202,7 +203,7 @@ async fn list(
 }
 
 /// Show a webhook subscription (never its secret).
-#[utoipa::path(operation_id = "getWebhook", tag = "webhooks", security(("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(operation_id = "getWebhook", tag = "webhooks", security(("api_key" = ["admin", "partner", "customer"])), params(("id" = Uuid, Path)),
     responses((status = 200, body = Webhook, description = "The subscription", headers(("ETag" = String))),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such subscription in reach")))]
 #[get("/v1/webhooks/{id}")]
@@ -212,11 +213,15 @@ async fn show(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let row = use_case::find(&app, &caller, path::id(&id, "webhook")?).await?;
-    Ok(with_etag(StatusCode::OK, row.version, &Webhook::from(row)))
+    Ok(with_etag(
+        StatusCode::OK,
+        row.version,
+        &Webhook::from(row.into_inner()),
+    ))
 }
 
 /// Change a subscription's receiver, event types or state; honours `If-Match`.
-#[utoipa::path(operation_id = "updateWebhook", tag = "webhooks", security(("api_key" = [])), params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+#[utoipa::path(operation_id = "updateWebhook", tag = "webhooks", security(("api_key" = ["admin", "partner", "customer"])), params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     request_body = UpdateWebhook,
     responses((status = 200, body = Webhook, description = "Updated", headers(("ETag" = String))),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such subscription in reach"),
@@ -237,7 +242,7 @@ async fn update(
 }
 
 /// Delete a subscription; what it was still owed is not sent.
-#[utoipa::path(operation_id = "deleteWebhook", tag = "webhooks", security(("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(operation_id = "deleteWebhook", tag = "webhooks", security(("api_key" = ["admin", "partner", "customer"])), params(("id" = Uuid, Path)),
     responses((status = 204, description = "Deleted"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such subscription in reach")))]
 #[delete("/v1/webhooks/{id}")]
@@ -310,7 +315,7 @@ pub struct ListDeliveries {
 }
 
 /// A subscription's deliveries, newest first.
-#[utoipa::path(operation_id = "listWebhookDeliveries", tag = "webhooks", security(("api_key" = [])), params(("id" = Uuid, Path), ListDeliveries),
+#[utoipa::path(operation_id = "listWebhookDeliveries", tag = "webhooks", security(("api_key" = ["admin", "partner", "customer"])), params(("id" = Uuid, Path), ListDeliveries),
     responses((status = 200, body = Page<Delivery>, description = "One page"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such subscription in reach")))]
 #[get("/v1/webhooks/{id}/deliveries")]

@@ -5,8 +5,9 @@ use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
+use super::domains::DomainRow;
+use super::reach::{Keyed, Owned, Reached, Scoped, ACCOUNTS};
 use super::PageRequest;
-use super::CUSTOMER_IN_REACH;
 use crate::domain::account::{AccountStatus, Protocols};
 use crate::domain::Reach;
 
@@ -55,16 +56,26 @@ impl AccountRow {
     }
 }
 
-const SELECT: &str =
+impl Owned for AccountRow {
+    fn owners(&self) -> (Option<Uuid>, Uuid) {
+        (self.partner_id, self.customer_id)
+    }
+}
+
+impl Keyed for AccountRow {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+}
+
+/// The select list of an [`AccountRow`] from [`ACCOUNTS`].
+pub(super) const SELECT: &str =
     "SELECT a.id, a.domain_id, d.name AS domain, d.customer_id, c.partner_id, a.local_part,
         a.display_name, a.quota_mb, a.status, a.imap_enabled, a.pop3_enabled, a.smtp_enabled,
         a.password_changed_at, a.version, a.created_at, a.updated_at, a.deleted_at, a.purge_after,
         a.forward_to, a.forward_keep_copy, a.require_app_passwords,
         u.storage_bytes AS usage_storage_bytes, u.messages AS usage_messages,
-        u.updated_at AS usage_updated_at, to_timestamp(l.last_login) AS last_login_at
-    FROM accounts a JOIN domains d ON d.id = a.domain_id JOIN customers c ON c.id = d.customer_id
-    LEFT JOIN mailserver.mailbox_usage u ON u.username = a.address
-    LEFT JOIN mailserver.mailbox_logins l ON l.username = a.address";
+        u.updated_at AS usage_updated_at, to_timestamp(l.last_login) AS last_login_at";
 
 pub struct NewAccount<'a> {
     pub domain_id: Uuid,
@@ -116,60 +127,59 @@ pub async fn get(
     reach: Reach,
     domain: &str,
     local_part: &str,
-) -> sqlx::Result<Option<AccountRow>> {
+) -> sqlx::Result<Option<Reached<AccountRow>>> {
     by_address(db, SELECT, reach, domain, local_part).await
 }
 
 /// One account in reach by address, selected with `select`.
-async fn by_address<T>(
+pub(super) async fn by_address<T>(
     db: impl PgExecutor<'_>,
     select: &str,
     reach: Reach,
     domain: &str,
     local_part: &str,
-) -> sqlx::Result<Option<T>>
+) -> sqlx::Result<Option<Reached<T>>>
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
 {
-    let (p, c) = reach.filters();
-    sqlx::query_as(&format!(
-        "{select} WHERE {CUSTOMER_IN_REACH} AND d.name = $3 AND a.local_part = $4"
-    ))
-    .bind(p)
-    .bind(c)
-    .bind(domain)
-    .bind(local_part)
-    .fetch_optional(db)
-    .await
+    let mut q = Scoped::select(select, &ACCOUNTS, reach);
+    q.and("d.name = ").bind(domain.to_owned());
+    q.and("a.local_part = ").bind(local_part.to_owned());
+    q.fetch_optional(db).await
 }
 
-pub async fn get_by_id(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<AccountRow>> {
-    sqlx::query_as(&format!("{SELECT} WHERE a.id = $1"))
-        .bind(id)
-        .fetch_optional(db)
-        .await
+/// An account in reach by id: what a write reads back of the account it changed.
+pub async fn get_by_id(
+    db: impl PgExecutor<'_>,
+    reach: Reach,
+    id: Uuid,
+) -> sqlx::Result<Option<Reached<AccountRow>>> {
+    let mut q = Scoped::select(SELECT, &ACCOUNTS, reach);
+    q.and("a.id = ").bind(id);
+    q.fetch_optional(db).await
 }
 
 /// Live accounts of a domain, or its deleted (restorable) ones, ordered by local part.
 pub async fn list(
     db: impl PgExecutor<'_>,
-    domain_id: Uuid,
+    domain: &Reached<DomainRow>,
     deleted: bool,
     page: &PageRequest,
 ) -> sqlx::Result<Vec<AccountRow>> {
-    sqlx::query_as(&format!(
-        "{SELECT} WHERE a.domain_id = $1 AND (a.deleted_at IS NOT NULL) = $2
-           AND ($3::text IS NULL OR a.local_part > $3)
-           AND ($4::text IS NULL OR a.local_part ILIKE $4 OR a.display_name ILIKE $4)
-         ORDER BY a.local_part LIMIT $5"
-    ))
-    .bind(domain_id)
-    .bind(deleted)
-    .bind(page.after.as_deref())
-    .bind(page.pattern.as_deref())
-    .bind(page.limit)
-    .fetch_all(db)
-    .await
+    let mut q = Scoped::beneath(SELECT, &ACCOUNTS, "a.domain_id", domain);
+    q.and("(a.deleted_at IS NOT NULL) = ").bind(deleted);
+    if let Some(after) = &page.after {
+        q.and("a.local_part > ").bind(after.clone());
+    }
+    if let Some(pattern) = &page.pattern {
+        q.and("(a.local_part ILIKE ")
+            .bind(pattern.clone())
+            .push(" OR a.display_name ILIKE ")
+            .bind(pattern.clone())
+            .push(")");
+    }
+    q.push(" ORDER BY a.local_part LIMIT ").bind(page.limit);
+    q.fetch_all(db).await
 }
 
 #[derive(Debug, Default)]
@@ -294,129 +304,6 @@ pub async fn purge_expired(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<PurgedRo
     .await
 }
 
-/// What checking a mailbox owner's password needs; no reach, the password is the proof.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct CredentialRow {
-    pub id: Uuid,
-    pub domain: String,
-    pub customer_id: Uuid,
-    pub partner_id: Option<Uuid>,
-    pub local_part: String,
-    pub display_name: Option<String>,
-    pub status: AccountStatus,
-    pub deleted: bool,
-    pub password_hash: String,
-}
-
-pub async fn credentials(
-    db: impl PgExecutor<'_>,
-    domain: &str,
-    local_part: &str,
-) -> sqlx::Result<Option<CredentialRow>> {
-    sqlx::query_as(
-        "SELECT a.id, d.name AS domain, d.customer_id, c.partner_id, a.local_part, a.display_name, a.status,
-                a.deleted_at IS NOT NULL AS deleted, a.password_hash
-         FROM accounts a JOIN domains d ON d.id = a.domain_id JOIN customers c ON c.id = d.customer_id
-         WHERE d.name = $1 AND a.local_part = $2",
-    )
-    .bind(domain)
-    .bind(local_part)
-    .fetch_optional(db)
-    .await
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct AccountWithHash {
-    #[sqlx(flatten)]
-    pub account: AccountRow,
-    pub password_hash: String,
-}
-
-/// An account in reach with its current hash, in one query: setting a password
-/// needs both.
-pub async fn get_with_hash(
-    db: impl PgExecutor<'_>,
-    reach: Reach,
-    domain: &str,
-    local_part: &str,
-) -> sqlx::Result<Option<AccountWithHash>> {
-    let select = SELECT.replacen(" FROM accounts a", ", a.password_hash FROM accounts a", 1);
-    by_address(db, &select, reach, domain, local_part).await
-}
-
-/// Stores a new password's hash if the stored hash is still `expected` (so that two
-/// concurrent changes cannot both win). `false` when it was not.
-pub async fn set_password(
-    db: impl PgExecutor<'_>,
-    id: Uuid,
-    hash: &str,
-    expected: &str,
-) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE accounts SET password_hash = $2, password_changed_at = now(), version = version + 1, updated_at = now()
-         WHERE id = $1 AND deleted_at IS NULL AND password_hash = $3",
-    )
-    .bind(id)
-    .bind(hash)
-    .bind(expected)
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// `set_password` and its audit event in one statement, so one round trip: this is
-/// the Control Panel's hot path, and every round trip takes CPU from the hashing.
-pub async fn set_password_recorded(
-    db: impl PgExecutor<'_>,
-    id: Uuid,
-    hash: &str,
-    expected: &str,
-    event: &super::audit::NewEvent<'_>,
-) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "WITH changed AS (
-            UPDATE accounts SET password_hash = $2, password_changed_at = now(), version = version + 1, updated_at = now()
-            WHERE id = $1 AND deleted_at IS NULL AND password_hash = $3 RETURNING id)
-         INSERT INTO audit_events (action, channel, actor_key_id, actor_role, client_addr,
-                                   partner_id, customer_id, domain, account, details)
-         SELECT $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM changed",
-    )
-    .bind(id)
-    .bind(hash)
-    .bind(expected)
-    .bind(event.action)
-    .bind(event.channel)
-    .bind(event.actor_key_id)
-    .bind(event.actor_role)
-    .bind(event.client_addr)
-    .bind(event.partner_id)
-    .bind(event.customer_id)
-    .bind(event.domain)
-    .bind(event.account)
-    .bind(super::audit::details(event))
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Replaces a hash of the same password (a legacy scheme or outdated parameters)
-/// with a current one; the password itself has not changed.
-pub async fn upgrade_hash(
-    db: impl PgExecutor<'_>,
-    id: Uuid,
-    hash: &str,
-    expected: &str,
-) -> sqlx::Result<bool> {
-    let done =
-        sqlx::query("UPDATE accounts SET password_hash = $2 WHERE id = $1 AND password_hash = $3")
-            .bind(id)
-            .bind(hash)
-            .bind(expected)
-            .execute(db)
-            .await?;
-    Ok(done.rows_affected() == 1)
-}
-
 /// Many new accounts of one domain in one statement (batch import); their ids.
 pub async fn insert_many(
     db: impl PgExecutor<'_>,
@@ -456,12 +343,15 @@ pub async fn insert_many(
     .await
 }
 
-/// Accounts by id, by local part.
-pub async fn get_many(db: impl PgExecutor<'_>, ids: &[Uuid]) -> sqlx::Result<Vec<AccountRow>> {
-    sqlx::query_as(&format!(
-        "{SELECT} WHERE a.id = ANY($1) ORDER BY a.local_part"
-    ))
-    .bind(ids)
-    .fetch_all(db)
-    .await
+/// Accounts in reach by id, by local part.
+pub async fn get_many(
+    db: impl PgExecutor<'_>,
+    reach: Reach,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<AccountRow>> {
+    let mut q = Scoped::select(SELECT, &ACCOUNTS, reach);
+    q.and("a.id = ANY(")
+        .bind(ids.to_vec())
+        .push(") ORDER BY a.local_part");
+    q.fetch_all(db).await
 }

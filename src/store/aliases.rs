@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
-use super::{PageRequest, CUSTOMER_IN_REACH};
+use super::domains::DomainRow;
+use super::reach::{Reached, Scoped, ALIASES};
+use super::PageRequest;
 use crate::domain::Reach;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -28,8 +30,7 @@ pub struct AliasRow {
 
 const SELECT: &str = "SELECT l.id, l.domain_id, d.name AS domain, d.customer_id, c.partner_id,
         l.local_part, l.address, l.destinations, l.active, l.description, l.version,
-        l.created_at, l.updated_at
-    FROM aliases l JOIN domains d ON d.id = l.domain_id JOIN customers c ON c.id = d.customer_id";
+        l.created_at, l.updated_at";
 
 pub struct NewAlias<'a> {
     pub domain_id: Uuid,
@@ -59,44 +60,43 @@ pub async fn get(
     reach: Reach,
     domain: &str,
     local_part: &str,
-) -> sqlx::Result<Option<AliasRow>> {
-    let (p, c) = reach.filters();
-    sqlx::query_as(&format!(
-        "{SELECT} WHERE {CUSTOMER_IN_REACH} AND d.name = $3 AND l.local_part = $4"
-    ))
-    .bind(p)
-    .bind(c)
-    .bind(domain)
-    .bind(local_part)
-    .fetch_optional(db)
-    .await
+) -> sqlx::Result<Option<Reached<AliasRow>>> {
+    let mut q = Scoped::select(SELECT, &ALIASES, reach);
+    q.and("d.name = ").bind(domain.to_owned());
+    q.and("l.local_part = ").bind(local_part.to_owned());
+    q.fetch_optional(db).await
 }
 
-pub async fn get_by_id(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<AliasRow>> {
-    sqlx::query_as(&format!("{SELECT} WHERE l.id = $1"))
-        .bind(id)
-        .fetch_optional(db)
-        .await
+/// An alias in reach by id: what a write reads back of the alias it changed.
+pub async fn get_by_id(
+    db: impl PgExecutor<'_>,
+    reach: Reach,
+    id: Uuid,
+) -> sqlx::Result<Option<Reached<AliasRow>>> {
+    let mut q = Scoped::select(SELECT, &ALIASES, reach);
+    q.and("l.id = ").bind(id);
+    q.fetch_optional(db).await
 }
 
 /// A domain's aliases by local part; `q` searches local parts and destinations.
 pub async fn list(
     db: impl PgExecutor<'_>,
-    domain_id: Uuid,
+    domain: &Reached<DomainRow>,
     page: &PageRequest,
 ) -> sqlx::Result<Vec<AliasRow>> {
-    sqlx::query_as(&format!(
-        "{SELECT} WHERE l.domain_id = $1 AND ($2::text IS NULL OR l.local_part > $2)
-           AND ($3::text IS NULL OR l.local_part ILIKE $3
-                OR array_to_string(l.destinations, ' ') ILIKE $3)
-         ORDER BY l.local_part LIMIT $4"
-    ))
-    .bind(domain_id)
-    .bind(page.after.as_deref())
-    .bind(page.pattern.as_deref())
-    .bind(page.limit)
-    .fetch_all(db)
-    .await
+    let mut q = Scoped::beneath(SELECT, &ALIASES, "l.domain_id", domain);
+    if let Some(after) = &page.after {
+        q.and("l.local_part > ").bind(after.clone());
+    }
+    if let Some(pattern) = &page.pattern {
+        q.and("(l.local_part ILIKE ")
+            .bind(pattern.clone())
+            .push(" OR array_to_string(l.destinations, ' ') ILIKE ")
+            .bind(pattern.clone())
+            .push(")");
+    }
+    q.push(" ORDER BY l.local_part LIMIT ").bind(page.limit);
+    q.fetch_all(db).await
 }
 
 #[derive(Debug, Default)]

@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
-use super::{PageRequest, OWNER_IN_REACH};
+use super::reach::{Reached, Scoped, API_KEYS};
+use super::PageRequest;
 use crate::domain::{Reach, Role};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -87,19 +88,15 @@ pub async fn list(
     reach: Reach,
     page: &PageRequest,
 ) -> sqlx::Result<Vec<KeyRow>> {
-    let (p, c) = reach.filters();
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM api_keys
-         WHERE {OWNER_IN_REACH} AND ($3::uuid IS NULL OR id > $3) AND ($4::text IS NULL OR description ILIKE $4)
-         ORDER BY id LIMIT $5"
-    ))
-    .bind(p)
-    .bind(c)
-    .bind(page.after.as_deref().and_then(|c| Uuid::parse_str(c).ok()))
-    .bind(page.pattern.as_deref())
-    .bind(page.limit)
-    .fetch_all(db)
-    .await
+    let mut q = Scoped::select(&format!("SELECT {COLUMNS}"), &API_KEYS, reach);
+    if let Some(after) = page.after.as_deref().and_then(|c| Uuid::parse_str(c).ok()) {
+        q.and("id > ").bind(after);
+    }
+    if let Some(pattern) = &page.pattern {
+        q.and("description ILIKE ").bind(pattern.clone());
+    }
+    q.push(" ORDER BY id LIMIT ").bind(page.limit);
+    q.fetch_all(db).await
 }
 
 /// Revokes a key in reach; revoking it again is a no-op that still finds it.
@@ -107,15 +104,11 @@ pub async fn revoke(
     db: impl PgExecutor<'_>,
     reach: Reach,
     id: Uuid,
-) -> sqlx::Result<Option<KeyRow>> {
-    let (p, c) = reach.filters();
-    sqlx::query_as(&format!(
-        "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
-         WHERE {OWNER_IN_REACH} AND id = $3 RETURNING {COLUMNS}"
-    ))
-    .bind(p)
-    .bind(c)
-    .bind(id)
-    .fetch_optional(db)
-    .await
+) -> sqlx::Result<Option<Reached<KeyRow>>> {
+    let mut q = Scoped::update(&API_KEYS, reach, |set| {
+        set.push("revoked_at = coalesce(revoked_at, now())");
+    });
+    q.and("id = ").bind(id);
+    q.push(&format!(" RETURNING {COLUMNS}"));
+    q.fetch_optional(db).await
 }

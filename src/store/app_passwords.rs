@@ -5,6 +5,9 @@ use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
+use super::accounts::AccountRow;
+use super::reach::Reached;
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AppPasswordRow {
     pub id: Uuid,
@@ -53,11 +56,15 @@ pub async fn insert(
     .await
 }
 
-pub async fn list(db: impl PgExecutor<'_>, account_id: Uuid) -> sqlx::Result<Vec<AppPasswordRow>> {
+/// The app passwords of an account read in reach.
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    account: &Reached<AccountRow>,
+) -> sqlx::Result<Vec<AppPasswordRow>> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM app_passwords WHERE account_id = $1 ORDER BY created_at, id"
     ))
-    .bind(account_id)
+    .bind(account.id)
     .fetch_all(db)
     .await
 }

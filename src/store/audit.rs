@@ -2,10 +2,11 @@
 //! Never a password or a hash.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgExecutor, Postgres, QueryBuilder};
+use sqlx::PgExecutor;
 use uuid::Uuid;
 
-use super::{push_reach, PageRequest};
+use super::reach::{Scoped, AUDIT_EVENTS};
+use super::PageRequest;
 use crate::domain::Reach;
 
 #[derive(Debug, Clone, Default)]
@@ -90,29 +91,28 @@ pub async fn list(
                            client_addr, domain, account, details";
     let narrowed =
         !matches!(reach, Reach::All) || filter.domain.is_some() || filter.account.is_some();
-    let mut q = QueryBuilder::<Postgres>::new(format!("SELECT {COLUMNS} FROM audit_events WHERE "));
     // A narrowed page takes its ids first, from the index of the filter alone
     // (owner, domain or account, each `(column, id)`): left to itself, the planner
     // walks the primary key back with a filter, thousands of rows for a partner.
-    if narrowed {
-        q.push("id IN (SELECT id FROM audit_events WHERE ");
-    }
-    q.push("true");
-    push_reach(&mut q, reach, "partner_id", "customer_id");
+    let head = match narrowed {
+        true => format!("SELECT {COLUMNS} FROM audit_events WHERE id IN (SELECT id"),
+        false => format!("SELECT {COLUMNS}"),
+    };
+    let mut q = Scoped::select(&head, &AUDIT_EVENTS, reach);
     if let Some(domain) = filter.domain {
-        q.push(" AND domain = ").push_bind(domain);
+        q.and("domain = ").bind(domain.to_owned());
     }
     if let Some(account) = filter.account {
-        q.push(" AND account = ").push_bind(account);
+        q.and("account = ").bind(account.to_owned());
     }
     if let Some(before) = page.after.as_deref().and_then(|c| c.parse::<i64>().ok()) {
-        q.push(" AND id < ").push_bind(before);
+        q.and("id < ").bind(before);
     }
-    q.push(" ORDER BY id DESC LIMIT ").push_bind(page.limit);
+    q.push(" ORDER BY id DESC LIMIT ").bind(page.limit);
     if narrowed {
         q.push(") ORDER BY id DESC");
     }
-    q.build_query_as().fetch_all(db).await
+    q.fetch_all(db).await
 }
 
 /// The same event for many accounts of one domain, in one statement (a batch import

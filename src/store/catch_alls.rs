@@ -4,6 +4,9 @@ use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
+use super::domains::DomainRow;
+use super::reach::Reached;
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CatchAllRow {
     pub destinations: Vec<String>,
@@ -12,11 +15,15 @@ pub struct CatchAllRow {
     pub updated_at: DateTime<Utc>,
 }
 
-pub async fn get(db: impl PgExecutor<'_>, domain_id: Uuid) -> sqlx::Result<Option<CatchAllRow>> {
+/// The catch-all of a domain read in reach.
+pub async fn get(
+    db: impl PgExecutor<'_>,
+    domain: &Reached<DomainRow>,
+) -> sqlx::Result<Option<CatchAllRow>> {
     sqlx::query_as(
         "SELECT destinations, version, created_at, updated_at FROM catch_alls WHERE domain_id = $1",
     )
-    .bind(domain_id)
+    .bind(domain.id)
     .fetch_optional(db)
     .await
 }

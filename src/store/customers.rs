@@ -1,11 +1,12 @@
 //! Customers: the owners of domains, either directly the provider's or a partner's.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgExecutor, PgPool, QueryBuilder};
+use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
+use super::reach::{Reached, Scoped, CUSTOMERS};
 use super::search;
-use super::{push_reach, PageRequest, CUSTOMER_IN_REACH as IN_REACH};
+use super::PageRequest;
 use crate::domain::Reach;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -42,16 +43,10 @@ pub async fn get(
     db: impl PgExecutor<'_>,
     reach: Reach,
     id: Uuid,
-) -> sqlx::Result<Option<CustomerRow>> {
-    let (p, c) = reach.filters();
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM customers c WHERE {IN_REACH} AND id = $3"
-    ))
-    .bind(p)
-    .bind(c)
-    .bind(id)
-    .fetch_optional(db)
-    .await
+) -> sqlx::Result<Option<Reached<CustomerRow>>> {
+    let mut q = Scoped::select(&format!("SELECT {COLUMNS}"), &CUSTOMERS, reach);
+    q.and("c.id = ").bind(id);
+    q.fetch_optional(db).await
 }
 
 /// One page of the customers in reach, by id. Each combination of filters is a
@@ -59,23 +54,21 @@ pub async fn get(
 /// external reference) goes through `store::search`.
 pub async fn list(db: &PgPool, reach: Reach, page: &PageRequest) -> sqlx::Result<Vec<CustomerRow>> {
     search::page(db, search::CUSTOMERS, reach, page, |narrow| {
-        let mut q = QueryBuilder::new(format!("SELECT {COLUMNS}"));
-        q.push(if narrow.within.is_some() {
-            " FROM (SELECT * FROM customers c WHERE true"
-        } else {
-            " FROM customers c WHERE true"
-        });
-        push_reach(&mut q, reach, "c.partner_id", "c.id");
+        let head = match narrow.within {
+            Some(_) => format!("SELECT {COLUMNS} FROM (SELECT *"),
+            None => format!("SELECT {COLUMNS}"),
+        };
+        let mut q = Scoped::select(&head, &CUSTOMERS, reach);
         if let Some(after) = page.after.as_deref().and_then(|c| Uuid::parse_str(c).ok()) {
-            q.push(" AND c.id > ").push_bind(after);
+            q.and("c.id > ").bind(after);
         }
         if let Some(within) = narrow.within {
             q.push(" ORDER BY c.id LIMIT ")
-                .push_bind(within)
+                .bind(within)
                 .push(") AS c WHERE true");
         }
-        narrow.push(&mut q, search::CUSTOMERS);
-        q.push(" ORDER BY c.id LIMIT ").push_bind(page.limit);
+        narrow.push(q.builder(), search::CUSTOMERS);
+        q.push(" ORDER BY c.id LIMIT ").bind(page.limit);
         q
     })
     .await
@@ -93,34 +86,26 @@ pub async fn update(
     id: Uuid,
     change: &CustomerChange<'_>,
     expected: Option<i32>,
-) -> sqlx::Result<Option<CustomerRow>> {
-    let (p, c) = reach.filters();
-    sqlx::query_as(&format!(
-        "UPDATE customers AS c SET name = coalesce($4, name),
-                external_ref = CASE WHEN $5 THEN $6 ELSE external_ref END,
-                version = version + 1, updated_at = now()
-         WHERE {IN_REACH} AND id = $3 AND ($7::int IS NULL OR version = $7) RETURNING {COLUMNS}"
-    ))
-    .bind(p)
-    .bind(c)
-    .bind(id)
-    .bind(change.name)
-    .bind(change.external_ref.is_some())
-    .bind(change.external_ref.flatten())
-    .bind(expected)
-    .fetch_optional(db)
-    .await
+) -> sqlx::Result<Option<Reached<CustomerRow>>> {
+    let mut q = Scoped::update(&CUSTOMERS, reach, |set| {
+        set.push("name = coalesce(")
+            .bind(change.name.map(str::to_owned));
+        set.push(", name), external_ref = CASE WHEN ")
+            .bind(change.external_ref.is_some())
+            .push(" THEN ")
+            .bind(change.external_ref.flatten().map(str::to_owned))
+            .push(" ELSE external_ref END, version = version + 1, updated_at = now()");
+    });
+    q.and("c.id = ").bind(id);
+    if let Some(expected) = expected {
+        q.and("c.version = ").bind(expected);
+    }
+    q.push(&format!(" RETURNING {COLUMNS}"));
+    q.fetch_optional(db).await
 }
 
 pub async fn delete(db: impl PgExecutor<'_>, reach: Reach, id: Uuid) -> sqlx::Result<bool> {
-    let (p, c) = reach.filters();
-    let done = sqlx::query(&format!(
-        "DELETE FROM customers AS c WHERE {IN_REACH} AND id = $3"
-    ))
-    .bind(p)
-    .bind(c)
-    .bind(id)
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let mut q = Scoped::delete(&CUSTOMERS, reach);
+    q.and("c.id = ").bind(id);
+    Ok(q.execute(db).await? == 1)
 }

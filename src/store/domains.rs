@@ -2,11 +2,12 @@
 //! across the whole system.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgExecutor, PgPool, QueryBuilder};
+use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
+use super::reach::{Keyed, Owned, Reached, Scoped, DOMAINS};
 use super::search;
-use super::{push_reach, PageRequest};
+use super::PageRequest;
 use crate::domain::Reach;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -30,6 +31,18 @@ pub struct DomainRow {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Keyed for DomainRow {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+}
+
+impl Owned for DomainRow {
+    fn owners(&self) -> (Option<Uuid>, Uuid) {
+        (self.partner_id, self.customer_id)
+    }
+}
+
 /// The domain's partner is kept on its row (see the migration `domain_counters`), so
 /// neither reading a domain nor checking its reach joins its customer.
 const COLUMNS: &str = "SELECT d.id, d.name, d.customer_id, d.partner_id, d.server_profile,
@@ -37,10 +50,6 @@ const COLUMNS: &str = "SELECT d.id, d.name, d.customer_id, d.partner_id, d.serve
         (SELECT t.name FROM domains t WHERE t.id = d.alias_of) AS alias_of,
         d.max_accounts, d.max_aliases, d.max_quota_mb,
         d.version, d.created_at, d.updated_at";
-
-/// Which domains a reach sees: `$1` is the partner, `$2` the customer.
-const IN_REACH: &str =
-    "($1::uuid IS NULL OR d.partner_id = $1) AND ($2::uuid IS NULL OR d.customer_id = $2)";
 
 pub struct NewDomain<'a> {
     pub name: &'a str,
@@ -89,16 +98,10 @@ pub async fn get(
     db: impl PgExecutor<'_>,
     reach: Reach,
     name: &str,
-) -> sqlx::Result<Option<DomainRow>> {
-    let (p, c) = reach.filters();
-    sqlx::query_as(&format!(
-        "{COLUMNS} FROM domains d WHERE {IN_REACH} AND d.name = $3"
-    ))
-    .bind(p)
-    .bind(c)
-    .bind(name)
-    .fetch_optional(db)
-    .await
+) -> sqlx::Result<Option<Reached<DomainRow>>> {
+    let mut q = Scoped::select(COLUMNS, &DOMAINS, reach);
+    q.and("d.name = ").bind(name.to_owned());
+    q.fetch_optional(db).await
 }
 
 /// One page of the domains in reach, by name. Each combination of filters is a
@@ -111,23 +114,21 @@ pub async fn get(
 /// `store::search`.
 pub async fn list(db: &PgPool, reach: Reach, page: &PageRequest) -> sqlx::Result<Vec<DomainRow>> {
     search::page(db, search::DOMAINS, reach, page, |narrow| {
-        let mut q = QueryBuilder::new(COLUMNS);
-        q.push(if narrow.within.is_some() {
-            " FROM (SELECT * FROM domains d WHERE true"
-        } else {
-            " FROM domains d WHERE true"
-        });
-        push_reach(&mut q, reach, "d.partner_id", "d.customer_id");
+        let head = match narrow.within {
+            Some(_) => format!("{COLUMNS} FROM (SELECT *"),
+            None => COLUMNS.to_owned(),
+        };
+        let mut q = Scoped::select(&head, &DOMAINS, reach);
         if let Some(after) = page.after.as_deref() {
-            q.push(" AND d.name > ").push_bind(after.to_owned());
+            q.and("d.name > ").bind(after.to_owned());
         }
         if let Some(within) = narrow.within {
             q.push(" ORDER BY d.name LIMIT ")
-                .push_bind(within)
+                .bind(within)
                 .push(") AS d WHERE true");
         }
-        narrow.push(&mut q, search::DOMAINS);
-        q.push(" ORDER BY d.name LIMIT ").push_bind(page.limit);
+        narrow.push(q.builder(), search::DOMAINS);
+        q.push(" ORDER BY d.name LIMIT ").bind(page.limit);
         q
     })
     .await

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, Postgres, QueryBuilder};
 use uuid::Uuid;
 
+use super::reach::FEED;
 use crate::domain::Reach;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -38,12 +39,7 @@ pub async fn after(
     limit: i64,
 ) -> sqlx::Result<Vec<FeedRow>> {
     let mut q = QueryBuilder::<Postgres>::new("");
-    let owner = match reach {
-        Reach::All => None,
-        Reach::Partner(p) => Some(("e.partner_id", p)),
-        Reach::Customer(c) => Some(("e.customer_id", c)),
-    };
-    match owner {
+    match FEED.owner_column(reach) {
         None => push_walk(&mut q, None, after, limit),
         Some((column, id)) => {
             let own = format!("{column} = ");

@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
+use super::reach::{Reached, Scoped, PARTNERS};
 use super::PageRequest;
+use crate::domain::Reach;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PartnerRow {
@@ -27,24 +29,30 @@ pub async fn insert(db: impl PgExecutor<'_>, name: &str) -> sqlx::Result<Partner
     .await
 }
 
-pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<PartnerRow>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM partners WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db)
-        .await
+pub async fn get(
+    db: impl PgExecutor<'_>,
+    reach: Reach,
+    id: Uuid,
+) -> sqlx::Result<Option<Reached<PartnerRow>>> {
+    let mut q = Scoped::select(&format!("SELECT {COLUMNS}"), &PARTNERS, reach);
+    q.and("id = ").bind(id);
+    q.fetch_optional(db).await
 }
 
-pub async fn list(db: impl PgExecutor<'_>, page: &PageRequest) -> sqlx::Result<Vec<PartnerRow>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM partners
-         WHERE ($1::uuid IS NULL OR id > $1) AND ($2::text IS NULL OR name ILIKE $2)
-         ORDER BY id LIMIT $3"
-    ))
-    .bind(page.after.as_deref().and_then(|c| Uuid::parse_str(c).ok()))
-    .bind(page.pattern.as_deref())
-    .bind(page.limit)
-    .fetch_all(db)
-    .await
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    reach: Reach,
+    page: &PageRequest,
+) -> sqlx::Result<Vec<PartnerRow>> {
+    let mut q = Scoped::select(&format!("SELECT {COLUMNS}"), &PARTNERS, reach);
+    if let Some(after) = page.after.as_deref().and_then(|c| Uuid::parse_str(c).ok()) {
+        q.and("id > ").bind(after);
+    }
+    if let Some(pattern) = &page.pattern {
+        q.and("name ILIKE ").bind(pattern.clone());
+    }
+    q.push(" ORDER BY id LIMIT ").bind(page.limit);
+    q.fetch_all(db).await
 }
 
 /// Renames a partner if its version is still `expected` (when given).

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::CUSTOMER_IN_REACH;
+use super::reach::{Scoped, DOMAINS};
 use crate::domain::Reach;
 
 /// A domain's package limits and what is used of them, read under a row lock that
@@ -149,16 +149,9 @@ pub async fn domains_in_reach(
     reach: Reach,
     names: &[String],
 ) -> sqlx::Result<Vec<String>> {
-    let (p, c) = reach.filters();
-    sqlx::query_scalar(&format!(
-        "SELECT d.name FROM domains d JOIN customers c ON c.id = d.customer_id
-         WHERE {CUSTOMER_IN_REACH} AND d.name = ANY($3)"
-    ))
-    .bind(p)
-    .bind(c)
-    .bind(names)
-    .fetch_all(db)
-    .await
+    let mut q = Scoped::select("SELECT d.name", &DOMAINS, reach);
+    q.and("d.name = ANY(").bind(names.to_vec()).push(")");
+    q.fetch_column(db).await
 }
 
 /// Sources whose routes name an address of `domain` (aliases, forwarding and

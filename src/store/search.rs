@@ -25,6 +25,7 @@
 use sqlx::postgres::PgRow;
 use sqlx::{FromRow, PgPool, Postgres, QueryBuilder};
 
+use super::reach::Scoped;
 use super::PageRequest;
 use crate::domain::Reach;
 
@@ -97,21 +98,18 @@ impl Narrow {
 }
 
 /// One page of `list` in `reach`, narrowed to the page's search if it has one.
-/// `statement` builds the list's statement for a narrowing.
+/// `statement` builds the list's statement, in `reach`, for a narrowing.
 pub async fn page<R>(
     db: &PgPool,
     list: Searched,
     reach: Reach,
     page: &PageRequest,
-    statement: impl Fn(&Narrow) -> QueryBuilder<'static, Postgres>,
+    statement: impl Fn(&Narrow) -> Scoped<'static>,
 ) -> sqlx::Result<Vec<R>>
 where
     R: for<'r> FromRow<'r, PgRow> + Send + Unpin,
 {
-    let fetch = |narrow: Narrow| {
-        let mut q = statement(&narrow);
-        async move { q.build_query_as().fetch_all(db).await }
-    };
+    let fetch = |narrow: Narrow| statement(&narrow).fetch_all(db);
     let (Some(text), Some(pattern)) = (page.search.as_deref(), page.pattern.as_deref()) else {
         return fetch(Narrow::default()).await;
     };

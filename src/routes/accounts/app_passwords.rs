@@ -91,7 +91,7 @@ impl CreateAppPassword {
 }
 
 /// Create an app password (shown once).
-#[utoipa::path(operation_id = "createAppPassword", tag = "accounts", security(("api_key" = [])), params(("address" = String, Path)),
+#[utoipa::path(operation_id = "createAppPassword", tag = "accounts", security(("api_key" = ["admin", "partner", "customer"])), params(("address" = String, Path)),
     request_body = CreateAppPassword,
     responses((status = 201, body = CreatedAppPassword, description = "Created; the response holds the only copy of the password", headers(("Location" = String))),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such account in reach"),
@@ -124,7 +124,7 @@ pub struct AppPasswords {
 }
 
 /// List an account's app passwords (never the passwords themselves), oldest first.
-#[utoipa::path(operation_id = "listAppPasswords", tag = "accounts", security(("api_key" = [])), params(("address" = String, Path)),
+#[utoipa::path(operation_id = "listAppPasswords", tag = "accounts", security(("api_key" = ["admin", "partner", "customer"])), params(("address" = String, Path)),
     responses((status = 200, body = AppPasswords, description = "All of them (at most 20 by default)"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such account in reach")))]
 #[get("/v1/accounts/{address}/app-passwords")]
@@ -140,7 +140,7 @@ pub async fn list(
 }
 
 /// Revoke an app password: it stops working, and the account's open sessions end.
-#[utoipa::path(operation_id = "revokeAppPassword", tag = "accounts", security(("api_key" = [])), params(("address" = String, Path), ("id" = Uuid, Path)),
+#[utoipa::path(operation_id = "revokeAppPassword", tag = "accounts", security(("api_key" = ["admin", "partner", "customer"])), params(("address" = String, Path), ("id" = Uuid, Path)),
     responses((status = 204, description = "Revoked"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such account or app password in reach")))]
 #[delete("/v1/accounts/{address}/app-passwords/{id}")]

@@ -32,7 +32,7 @@ pub struct CreatedAccounts {
 /// item (`accounts[17].local_part`): invalid fields, broken password rules, an
 /// address taken or twice in the batch (`422`). The domain's limits hold for the
 /// whole batch (`409 limit_reached`). Bodies may be up to `MAILPANEL_MAX_BATCH_BODY_BYTES`.
-#[utoipa::path(operation_id = "createAccounts", tag = "accounts", security(("api_key" = [])), params(("domain" = String, Path)), request_body = CreateAccounts,
+#[utoipa::path(operation_id = "createAccounts", tag = "accounts", security(("api_key" = ["admin", "partner", "customer"])), params(("domain" = String, Path)), request_body = CreateAccounts,
     responses((status = 201, body = CreatedAccounts, description = "All created"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such domain in reach"),
               (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "The domain's limits would be passed (`limit_reached`), or it is an alias domain"),

@@ -57,7 +57,7 @@ fn location(row: &AccountRow) -> String {
 }
 
 /// Create an account.
-#[utoipa::path(operation_id = "createAccount", tag = "accounts", security(("api_key" = [])), params(("domain" = String, Path)), request_body = CreateAccount,
+#[utoipa::path(operation_id = "createAccount", tag = "accounts", security(("api_key" = ["admin", "partner", "customer"])), params(("domain" = String, Path)), request_body = CreateAccount,
     responses((status = 201, body = Account, description = "Created", headers(("Location" = String), ("ETag" = String))),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such domain in reach"),
               (status = 409, body = crate::error::Problem, content_type = "application/problem+json",
@@ -78,7 +78,7 @@ async fn create(
 }
 
 /// List a domain's accounts, by local part.
-#[utoipa::path(operation_id = "listAccounts", tag = "accounts", security(("api_key" = [])), params(("domain" = String, Path), ListAccounts),
+#[utoipa::path(operation_id = "listAccounts", tag = "accounts", security(("api_key" = ["admin", "partner", "customer"])), params(("domain" = String, Path), ListAccounts),
     responses((status = 200, body = Page<Account>, description = "One page"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such domain in reach")))]
 #[get("/v1/domains/{domain}/accounts")]
@@ -97,7 +97,7 @@ async fn list(
 }
 
 /// Show an account (also a deleted one, with `deleted_at` set).
-#[utoipa::path(operation_id = "getAccount", tag = "accounts", security(("api_key" = [])), params(("address" = String, Path)),
+#[utoipa::path(operation_id = "getAccount", tag = "accounts", security(("api_key" = ["admin", "partner", "customer"])), params(("address" = String, Path)),
     responses((status = 200, body = Account, description = "The account", headers(("ETag" = String))),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such account in reach")))]
 #[get("/v1/accounts/{address}")]
@@ -107,11 +107,15 @@ async fn show(
     address: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let row = use_case::find(&app, &caller, &path::address(&address)?).await?;
-    Ok(with_etag(StatusCode::OK, row.version, &Account::from(row)))
+    Ok(with_etag(
+        StatusCode::OK,
+        row.version,
+        &Account::from(row.into_inner()),
+    ))
 }
 
 /// Change display name, quota, status, protocols or forwarding; honours `If-Match`.
-#[utoipa::path(operation_id = "updateAccount", tag = "accounts", security(("api_key" = [])), params(("address" = String, Path), ("If-Match" = Option<String>, Header)),
+#[utoipa::path(operation_id = "updateAccount", tag = "accounts", security(("api_key" = ["admin", "partner", "customer"])), params(("address" = String, Path), ("If-Match" = Option<String>, Header)),
     request_body = UpdateAccount,
     responses((status = 200, body = Account, description = "Updated", headers(("ETag" = String))),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such account in reach"),
@@ -133,7 +137,7 @@ async fn update(
 
 /// Delete an account: it leaves the mail servers at once and stays restorable for
 /// the retention period. Deleting a deleted account again changes nothing (`204`).
-#[utoipa::path(operation_id = "deleteAccount", tag = "accounts", security(("api_key" = [])), params(("address" = String, Path)),
+#[utoipa::path(operation_id = "deleteAccount", tag = "accounts", security(("api_key" = ["admin", "partner", "customer"])), params(("address" = String, Path)),
     responses((status = 204, description = "Deleted (restorable)"),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such account in reach")))]
 #[delete("/v1/accounts/{address}")]
@@ -147,7 +151,7 @@ async fn remove(
 }
 
 /// Restore a deleted account as it was, password included.
-#[utoipa::path(operation_id = "restoreAccount", tag = "accounts", security(("api_key" = [])), params(("address" = String, Path)),
+#[utoipa::path(operation_id = "restoreAccount", tag = "accounts", security(("api_key" = ["admin", "partner", "customer"])), params(("address" = String, Path)),
     responses((status = 200, body = Account, description = "Restored", headers(("ETag" = String))),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such account in reach, or purged"),
               (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "The account is not deleted, or the domain's limits are reached (`limit_reached`)")))]
@@ -192,7 +196,7 @@ impl TryFrom<RenameAccount> for Rename {
 
 /// Give an account a new address in its domain. Its mailbox is named by the account,
 /// not the address, so mail, password and settings stay; honours `If-Match`.
-#[utoipa::path(operation_id = "renameAccount", tag = "accounts", security(("api_key" = [])), params(("address" = String, Path), ("If-Match" = Option<String>, Header)),
+#[utoipa::path(operation_id = "renameAccount", tag = "accounts", security(("api_key" = ["admin", "partner", "customer"])), params(("address" = String, Path), ("If-Match" = Option<String>, Header)),
     request_body = RenameAccount,
     responses((status = 200, body = Account, description = "Renamed; `Location` names the new address", headers(("Location" = String), ("ETag" = String))),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such account in reach"),

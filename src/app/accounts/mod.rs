@@ -2,6 +2,10 @@
 //! can be restored, password included, until its retention period ends; then it is
 //! purged (`purge_expired`, run in the background).
 
+mod create;
+
+pub use create::{create, create_batch, MAX_BATCH};
+
 use super::routing::{self, Claim};
 use super::{audit, domains, App, Error, Result, Write};
 use crate::domain::account::{AccountStatus, Protocols, ProtocolsChange, Quota};
@@ -10,10 +14,11 @@ use crate::domain::imported_hash::ImportedHash;
 use crate::domain::paging::{Page, Paging};
 use crate::domain::password::NewPassword;
 use crate::domain::routing::Forwarding;
-use crate::domain::{Caller, DomainName, MailAddress, Role};
+use crate::domain::{Caller, DomainName, MailAddress, Reach};
 use crate::store;
 use crate::store::accounts::AccountRow;
 use crate::store::notify::{Topic, Touch};
+use crate::store::reach::{admit, Reached};
 
 /// How a new account gets its password.
 pub enum Credential {
@@ -58,7 +63,11 @@ pub struct Rename {
 }
 
 /// The account at this address within the caller's reach, deleted ones included.
-pub async fn find(app: &App, caller: &Caller, address: &MailAddress) -> Result<AccountRow> {
+pub async fn find(
+    app: &App,
+    caller: &Caller,
+    address: &MailAddress,
+) -> Result<Reached<AccountRow>> {
     store::accounts::get(
         &app.pool,
         caller.reach,
@@ -76,7 +85,7 @@ pub async fn find_live_cached(
     app: &App,
     caller: &Caller,
     address: &MailAddress,
-) -> Result<AccountRow> {
+) -> Result<Reached<AccountRow>> {
     let key = (
         address.domain().as_str().to_owned(),
         address.local_part().as_str().to_owned(),
@@ -85,18 +94,18 @@ pub async fn find_live_cached(
     let account = match cache.get(&key) {
         Some(account) => account,
         None => {
+            // The cache is every caller's: it holds accounts of every reach, and
+            // admits each caller to its own below.
             let generation = cache.generation();
-            let account =
-                store::accounts::get(&app.pool, crate::domain::Reach::All, &key.0, &key.1)
-                    .await?
-                    .ok_or_else(|| Error::not_found("account"))?;
+            let account = store::accounts::get(&app.pool, Reach::All, &key.0, &key.1)
+                .await?
+                .ok_or_else(|| Error::not_found("account"))?
+                .into_inner();
             cache.insert(generation, key, account.clone());
             account
         }
     };
-    if !caller.reach.covers(account.partner_id, account.customer_id) {
-        return Err(Error::not_found("account"));
-    }
+    let account = admit(caller.reach, account).ok_or_else(|| Error::not_found("account"))?;
     if account.deleted_at.is_some() {
         return Err(Error::deleted_account());
     }
@@ -110,7 +119,7 @@ async fn find_to_change(
     caller: &Caller,
     address: &MailAddress,
     expected: Option<i32>,
-) -> Result<AccountRow> {
+) -> Result<Reached<AccountRow>> {
     let current = find(app, caller, address).await?;
     if current.deleted_at.is_some() {
         return Err(Error::deleted_account());
@@ -126,180 +135,15 @@ fn touch(address: &MailAddress) -> Touch {
     Touch::account(address.domain().as_str(), address.local_part().as_str())
 }
 
-async fn reread(db: &mut sqlx::PgConnection, id: uuid::Uuid) -> Result<AccountRow> {
-    store::accounts::get_by_id(db, id)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("account {id} vanished within its transaction").into())
-}
-
-#[tracing::instrument(skip_all, fields(address = %command.address))]
-pub async fn create(app: &App, caller: &Caller, command: NewAccount) -> Result<AccountRow> {
-    may_create(app, caller, std::slice::from_ref(&command))?;
-    let domain = domains::find(app, caller, command.address.domain()).await?;
-    // Hash before taking a connection: no pool connection is held while hashing.
-    let (hash, origin) = match command.credential {
-        Credential::Password(pw) => (app.hasher.hash(pw.into_secret()).await?, "set".to_owned()),
-        Credential::Imported(h) => (h.as_str().to_owned(), format!("imported {}", h.scheme())),
-    };
-    let local = command.address.local_part().as_str();
-
-    let mut write = Write::begin(app, &[touch(&command.address)]).await?;
-    let claim = Claim::Account {
-        local_part: local,
-        quota_mb: command.quota.mb(),
-    };
-    routing::claim(write.db(), &domain, claim).await?;
-    let new = store::accounts::NewAccount {
-        domain_id: domain.id,
-        local_part: local,
-        display_name: command.display_name.as_deref(),
-        quota_mb: command.quota.mb(),
-        protocols: command.protocols,
-        password_hash: &hash,
-    };
-    let id = store::accounts::insert(write.db(), &new).await?;
-    let row = reread(write.db(), id).await?;
-    let address = row.address();
-    if let Some(welcome) = &command.welcome {
-        enqueue_welcome(write.db(), welcome, &address).await?;
-    }
-    let mut event = audit::on_account(audit::by(caller, "account.created"), &row, &address);
-    event.details = serde_json::json!({
-        "password": origin,
-        "welcome_to": command.welcome.as_ref().map(|w| w.send_to.to_string()),
-    });
-    write.record(&event).await?;
-    write.commit().await?;
-    if command.welcome.is_some() {
-        app.outbox_wake.notify_one();
-    }
-    Ok(row)
-}
-
-/// Most accounts one batch import may create.
-pub const MAX_BATCH: usize = 1000;
-
-/// Creates up to [`MAX_BATCH`] accounts of one domain, all or none: every command was
-/// parsed before (per-item errors name `accounts[i]`), every address is checked
-/// here, and one transaction writes them all.
-#[tracing::instrument(skip_all, fields(domain = %domain, count = commands.len()))]
-pub async fn create_batch(
-    app: &App,
-    caller: &Caller,
-    domain: &DomainName,
-    commands: Vec<NewAccount>,
-) -> Result<Vec<AccountRow>> {
-    may_create(app, caller, &commands)?;
-    let local_parts: Vec<String> = commands
-        .iter()
-        .map(|c| c.address.local_part().as_str().to_owned())
-        .collect();
-    let duplicates: Vec<crate::domain::FieldError> = local_parts
-        .iter()
-        .enumerate()
-        .filter(|(i, l)| local_parts[..*i].contains(l))
-        .map(|(i, l)| {
-            crate::domain::FieldError::new(
-                format!("accounts[{i}].local_part"),
-                "duplicate",
-                format!("{l} is in the batch twice"),
-            )
-        })
-        .collect();
-    if !duplicates.is_empty() {
-        return Err(Error::Invalid(duplicates));
-    }
-    let domain = domains::find(app, caller, domain).await?;
-    let hashes = hash_all(app, &commands).await?;
-
-    let mut write = Write::begin(app, &[Touch::accounts_of(&domain.name)]).await?;
-    let quota: i64 = commands.iter().map(|c| i64::from(c.quota.mb())).sum();
-    routing::claim_batch(write.db(), &domain, &local_parts, quota).await?;
-    let new: Vec<store::accounts::NewAccount<'_>> = commands
-        .iter()
-        .zip(&hashes)
-        .map(|(c, hash)| store::accounts::NewAccount {
-            domain_id: domain.id,
-            local_part: c.address.local_part().as_str(),
-            display_name: c.display_name.as_deref(),
-            quota_mb: c.quota.mb(),
-            protocols: c.protocols,
-            password_hash: hash,
-        })
-        .collect();
-    let ids = store::accounts::insert_many(write.db(), domain.id, &new).await?;
-    let rows = store::accounts::get_many(write.db(), &ids).await?;
-    for c in &commands {
-        if let Some(welcome) = &c.welcome {
-            enqueue_welcome(write.db(), welcome, &c.address.to_string()).await?;
-        }
-    }
-    let addresses: Vec<String> = rows.iter().map(AccountRow::address).collect();
-    let mut event = audit::by(caller, "account.created");
-    event.partner_id = domain.partner_id;
-    event.customer_id = Some(domain.customer_id);
-    event.domain = Some(&domain.name);
-    event.details = serde_json::json!({ "batch": rows.len() });
-    store::audit::record_for_accounts(write.db(), &event, &addresses).await?;
-    write.commit().await?;
-    if commands.iter().any(|c| c.welcome.is_some()) {
-        app.outbox_wake.notify_one();
-    }
-    Ok(rows)
-}
-
-/// Each command's hash: plain passwords through the hashing pool, at most as many at
-/// once as it hashes in parallel (so a batch never fills its queue), imported hashes
-/// as they are.
-async fn hash_all(app: &App, commands: &[NewAccount]) -> Result<Vec<String>> {
-    use futures_util::stream::{self, StreamExt, TryStreamExt};
-    let parallel = app.settings.hash_concurrency.max(1);
-    stream::iter(commands.iter().map(|c| async move {
-        match &c.credential {
-            Credential::Password(pw) => Ok(app.hasher.hash(pw.secret().clone()).await?),
-            Credential::Imported(h) => Ok(h.as_str().to_owned()),
-        }
-    }))
-    .buffered(parallel)
-    .try_collect()
-    .await
-}
-
-/// What creating these accounts needs beyond their fields: importing hashes is for
-/// admin and partner keys, and a welcome message needs a relay.
-fn may_create(app: &App, caller: &Caller, commands: &[NewAccount]) -> Result<()> {
-    if commands
-        .iter()
-        .any(|c| matches!(c.credential, Credential::Imported(_)))
-    {
-        caller.require(&[Role::Admin, Role::Partner]).map_err(|_| {
-            Error::Forbidden("only admin and partner keys may import password hashes".into())
-        })?;
-    }
-    if commands.iter().any(|c| c.welcome.is_some()) && app.mailer.is_none() {
-        return Err(Error::field(
-            "welcome",
-            "mail_not_configured",
-            "this installation sends no mail (MAILPANEL_SMTP_RELAY is not set)",
-        ));
-    }
-    Ok(())
-}
-
-/// Queues a welcome message in the creating transaction.
-async fn enqueue_welcome(
+/// The account a write just changed, as the writer sees it within its transaction.
+async fn reread(
     db: &mut sqlx::PgConnection,
-    welcome: &Welcome,
-    address: &str,
-) -> Result<()> {
-    let mail = store::outbox::NewMail {
-        kind: "welcome",
-        recipient: &welcome.send_to.to_string(),
-        account: address,
-        language: welcome.language.as_str(),
-    };
-    store::outbox::enqueue(db, &mail).await?;
-    Ok(())
+    caller: &Caller,
+    id: uuid::Uuid,
+) -> Result<AccountRow> {
+    let row = store::accounts::get_by_id(db, caller.reach, id).await?;
+    let row = row.ok_or_else(|| anyhow::anyhow!("account {id} vanished within its transaction"))?;
+    Ok(row.into_inner())
 }
 
 /// A domain's live accounts, or its deleted (restorable) ones, by local part.
@@ -312,7 +156,7 @@ pub async fn list(
     paging: &Paging,
 ) -> Result<Page<AccountRow>> {
     let domain = domains::find(app, caller, domain).await?;
-    let rows = store::accounts::list(&app.pool, domain.id, deleted, &paging.into()).await?;
+    let rows = store::accounts::list(&app.pool, &domain, deleted, &paging.into()).await?;
     Ok(Page::from_rows(rows, paging, |r| r.local_part.clone()))
 }
 
@@ -365,7 +209,7 @@ pub async fn update(
     if !store::accounts::update(write.db(), current.id, &stored, Some(current.version)).await? {
         return Err(Error::PreconditionFailed);
     }
-    let row = reread(write.db(), current.id).await?;
+    let row = reread(write.db(), caller, current.id).await?;
     let address = row.address();
     if matches!(change.forwarding, Some(Some(_))) {
         routing::ensure_no_loop(write.db(), caller.reach, &address, "forwarding.to").await?;
@@ -421,7 +265,7 @@ pub async fn restore(app: &App, caller: &Caller, address: &MailAddress) -> Resul
             current.address()
         )));
     }
-    let row = reread(write.db(), current.id).await?;
+    let row = reread(write.db(), caller, current.id).await?;
     let address = row.address();
     // Its forwarding comes back too, and the routes may have changed meanwhile.
     routing::ensure_no_loop(write.db(), caller.reach, &address, "forwarding.to").await?;
@@ -486,7 +330,7 @@ pub async fn rename(
         };
         store::aliases::insert(write.db(), &alias).await?;
     }
-    let row = reread(write.db(), current.id).await?;
+    let row = reread(write.db(), caller, current.id).await?;
     let address = row.address();
     routing::ensure_no_loop(write.db(), caller.reach, &address, "local_part").await?;
     if !command.keep_old_as_alias {
