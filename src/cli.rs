@@ -135,6 +135,8 @@ async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
                 channel: "cli",
                 ..Default::default()
             };
+            // Not an app::Write: the bootstrap runs without an App (no caches to
+            // tell, no listener); the key and its audit event are one transaction.
             let mut tx = pool.begin().await?;
             let minted = insert_minted(&mut tx, &key, event)
                 .await

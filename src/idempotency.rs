@@ -9,6 +9,9 @@
 //! Answers that say "try again" (5xx, 408, 425, 429) are not kept, so that the retry
 //! does run again.
 //!
+//! Its records are not an `app::Write`: they keep a request's answer around the use
+//! case that does the write (which is one), and change no object.
+//!
 //! A kept body is sealed (ChaCha20-Poly1305, `ring`) under a key derived from the
 //! caller's API key and the Idempotency-Key. The database holds neither (only
 //! hashes), so an answer that shows a secret once, such as a new API key or a

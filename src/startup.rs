@@ -67,10 +67,7 @@ impl Application {
         let settings = Arc::new(settings);
         crate::app::domains::backfill_unicode_names(&pool).await?;
         let state = web::Data::new(App::start(settings.clone(), pool).await?);
-        app::maintenance::spawn(state.clone().into_inner());
-        app::outbox::spawn(state.clone().into_inner());
-        app::webhook_delivery::spawn(state.clone().into_inner());
-        app::sessions::spawn(state.clone().into_inner());
+        app::background::spawn_all(&state.clone().into_inner());
         let app_handle = state.clone().into_inner();
         let metrics = web::Data::new(Metrics::new()?);
         let route_table = web::Data::new(fallback::RouteTable::from_openapi(&spec));

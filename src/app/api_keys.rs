@@ -58,6 +58,8 @@ pub async fn authenticate(
     let reach = Reach::of(row.role, row.partner_id, row.customer_id)
         .ok_or_else(|| anyhow::anyhow!("api key {} has no owner", row.id))?;
     if app.key_usage.due(row.id) {
+        // Not an app::Write: a note of use, at most once a minute per key, is no
+        // change of the key (no version, no audit event, nothing cached to tell).
         store::api_keys::touch(&app.pool, row.id).await?;
     }
     if row.read_only && writes {

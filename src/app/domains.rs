@@ -254,6 +254,8 @@ pub async fn delete(app: &App, caller: &Caller, name: &DomainName) -> Result<()>
 
 /// Fills in the Unicode names of domains created before they were kept (see the
 /// migration `mail_routing`), so that their Unicode addresses log in and receive.
+/// Not an app::Write: it runs at start, before the caches are loaded, and completes
+/// a migration rather than changing anyone's domain (so no audit event).
 pub async fn backfill_unicode_names(pool: &sqlx::PgPool) -> anyhow::Result<usize> {
     let mut done = 0;
     loop {

@@ -44,9 +44,11 @@ async fn metrics(
 ) -> Result<HttpResponse, ApiError> {
     // Metrics must answer while the database is away: the gauge then keeps its value.
     let backlogs = crate::metrics::Backlogs {
-        outbox: crate::app::outbox::pending(&app).await.ok(),
-        webhooks: crate::app::webhook_delivery::pending(&app).await.ok(),
-        kicks: crate::app::sessions::pending(&app).await.ok(),
+        outbox: crate::app::background::outbox::pending(&app).await.ok(),
+        webhooks: crate::app::background::webhook_delivery::pending(&app)
+            .await
+            .ok(),
+        kicks: crate::app::background::sessions::pending(&app).await.ok(),
     };
     let text = metrics
         .render(

@@ -8,7 +8,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_problem, TestApp, MAX, STRONG_PASSWORD};
-use crate::mailserver::dovecot::{free_port, smtp_sink, smtp_sink_on};
+use crate::peers::mailserver::dovecot::{free_port, smtp_sink, smtp_sink_on};
 
 fn create_with_welcome(send_to: &str, language: &str) -> Value {
     json!({"local_part": "max", "password": STRONG_PASSWORD,

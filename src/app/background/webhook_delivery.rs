@@ -19,7 +19,7 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use uuid::Uuid;
 
-use super::{events, App, Result};
+use crate::app::{events, App, Result};
 use crate::domain::webhook::EventTypes;
 use crate::store;
 use crate::store::webhook_deliveries::{Attempt, NewDelivery, Take};

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{accounts, App};
+use crate::app::{accounts, App};
 use crate::store;
 
 pub fn spawn(app: Arc<App>) {

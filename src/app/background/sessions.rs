@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{App, Result};
+use crate::app::{App, Result};
 use crate::store;
 
 const BATCH: i64 = 100;

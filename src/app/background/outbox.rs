@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{autoconfig, App, Result};
+use crate::app::{autoconfig, App, Result};
 use crate::autoconfig::welcome;
 use crate::domain::guidance::Language;
 use crate::domain::MailAddress;
