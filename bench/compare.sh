@@ -15,8 +15,9 @@ git worktree add --detach -q "$base_dir" "$base_rev"
 # The base builds in a target of its own; starting from this tree's release build
 # spares most of the compile.
 export CARGO_TARGET_DIR_BASE="$here/target/base"
+mkdir -p "$CARGO_TARGET_DIR_BASE"
 if [ ! -d "$CARGO_TARGET_DIR_BASE/release" ] && [ -d target/release ]; then
-    mkdir -p "$CARGO_TARGET_DIR_BASE" && cp -r target/release "$CARGO_TARGET_DIR_BASE/"
+    cp -r target/release "$CARGO_TARGET_DIR_BASE/"
 fi
 ln -sfn "$CARGO_TARGET_DIR_BASE" "$base_dir/target"
 
